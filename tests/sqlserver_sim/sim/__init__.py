@@ -1,0 +1,1 @@
+"""dmvlog's wire-level SQL Server simulator."""
