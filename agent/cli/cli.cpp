@@ -1,0 +1,97 @@
+#include "agent/cli/cli.h"
+
+#include <cstdio>
+#include <fmt/format.h>
+#include <map>
+
+namespace dmvlog::cli {
+
+namespace {
+
+struct Command {
+    const char* name;
+    const char* summary;
+    int (*fn)(const Args&);
+};
+
+int query_cmd(const Args& a) { return cmd_not_yet("query", a); }
+int digest_cmd(const Args& a) { return cmd_not_yet("digest", a); }
+int xe_cmd(const Args& a) { return cmd_not_yet("xe", a); }
+int schema_cmd(const Args& a) { return cmd_not_yet("schema", a); }
+
+const Command commands[] = {
+    {"run", "run every enabled collector on its interval until SIGTERM/SIGINT (the service)", cmd_run},
+    {"collect", "one pass of the named (or all) collectors, then exit", cmd_collect},
+    {"collectors", "list collectors: interval, table, enabled or why not, last run", cmd_collectors},
+    {"check", "validate the configuration, connect, report version and missing permissions", cmd_check},
+    {"query", "answer questions from the store (running-at, top-queries, waits, ...)", query_cmd},
+    {"digest", "the blocking digest of a window (text, markdown, html, json)", digest_cmd},
+    {"xe", "extended events: session set-up and parsing of event XML", xe_cmd},
+    {"schema", "install, upgrade or print the store schema", schema_cmd},
+    {"version", "print the version", cmd_version},
+};
+
+void print_help() {
+    std::printf("dmvlog - SQL Server DMV logging agent\n\n"
+                "Usage: dmvlog COMMAND [OPTIONS]\n       dmvlog COMMAND --help\n\nCommands:\n");
+    for (const auto& c : commands) std::printf("  %-11s %s\n", c.name, c.summary);
+    std::printf("\nConfiguration: --config FILE, else $DMVLOG_CONFIG, else /etc/dmvlog/dmvlog.toml.\n"
+                "Exit status: 0 ok; 1 runtime failure (source, collector or store); 2 usage or configuration error.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        print_help();
+        return exit_usage;
+    }
+    std::string name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        print_help();
+        return exit_ok;
+    }
+    if (name == "--version") return cmd_version({});
+    Args args(argv + 2, argv + argc);
+    for (const auto& c : commands) {
+        if (name == c.name) return c.fn(args);
+    }
+    std::fprintf(stderr, "dmvlog: unknown command '%s' (see dmvlog --help)\n", name.c_str());
+    return exit_usage;
+}
+
+int cmd_version(const Args& args) {
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+        std::printf("Usage: dmvlog version\n\nPrints the version of dmvlog.\n");
+        return exit_ok;
+    }
+    std::printf("dmvlog %s\n", DMVLOG_VERSION);
+    return exit_ok;
+}
+
+int cmd_not_yet(const std::string& name, const Args& args) {
+    static const std::map<std::string, std::string> help = {
+        {"query", "Usage: dmvlog query NAME [--store URI] [--instance NAME] [--from T --to T | --last D | --at T]\n"
+                  "                    [--tz ZONE] [--format table|csv|json]\n\n"
+                  "Answers incident questions from the store: running-at, requests, top-queries, waits, latches,\n"
+                  "spinlocks, file-io, perf-counters, index-usage, memory-grants, stats-updates, procedures,\n"
+                  "tempdb, blocking.\n"},
+        {"digest", "Usage: dmvlog digest [--store URI] [--instance NAME] [--last 1h | --from T --to T]\n"
+                   "                     [--format text|markdown|html|json] [--out FILE] [--post URL]\n\n"
+                   "The blocking digest of a window: head blockers, blocked statements, resources, deadlocks.\n"},
+        {"xe", "Usage: dmvlog xe setup [--apply] [--set-threshold N]\n"
+               "       dmvlog xe parse FILE... [--format json|table]\n\n"
+               "Sets up dmvlog's extended-event session, or parses blocked-process and deadlock XML.\n"},
+        {"schema", "Usage: dmvlog schema install|upgrade|print [--store URI]\n\n"
+                   "Installs, upgrades or prints the DDL of the store's schema.\n"},
+    };
+    const auto& text = help.at(name);
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+        std::fputs(text.c_str(), stdout);
+        return exit_ok;
+    }
+    std::fprintf(stderr, "dmvlog %s: not available in this version yet\n\n%s", name.c_str(), text.c_str());
+    return exit_runtime;
+}
+
+}  // namespace dmvlog::cli

@@ -1,0 +1,80 @@
+// Collector declarations: data, not code. Loaded from collectors/*.toml (embedded in the binary).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config/config.h"
+
+namespace dmvlog::collect {
+
+// The SQL Server type of a result column, as declared ("nvarchar(max)", "binary(8)", "datetime2", ...).
+enum class ColumnType {
+    tinyint, smallint, int_, bigint, bit, decimal, float_, real,
+    nvarchar, varchar, nchar, char_, varbinary, binary,
+    datetime, datetime2, datetimeoffset, date, time, xml, uniqueidentifier,
+};
+
+// How a column is kept in a store.
+enum class StorageClass { integer, real, decimal, text, blob, timestamp };
+
+struct ColumnDecl {
+    std::string name;
+    std::string type_text;          // as written, e.g. "nvarchar(128)"
+    ColumnType type;
+    int length = 0;                 // n of (n); -1 for max; 0 when not applicable
+    bool key = false;               // identifies a row within a snapshot
+    bool text = false;              // stored once in sql_text, the row keeps NAME_hash
+    bool counter = false;           // cumulative counter (delta analysis)
+    StorageClass storage() const;
+};
+
+// A column the agent computes: the statement sliced from a text column by UTF-16 byte offsets.
+struct DerivedSlice {
+    std::string name;               // e.g. "statement_text"; stored as text (NAME_hash)
+    std::string text_column;        // e.g. "batch_text"
+    std::string start_column;       // e.g. "statement_start_offset"
+    std::string end_column;         // e.g. "statement_end_offset"
+};
+
+struct CollectorDecl {
+    std::string name;
+    std::string description;
+    std::string table;
+    std::string declaration_file;   // e.g. "collectors/requests.toml"
+    std::string sql_file;           // e.g. "sql/collectors/requests.sql"
+    std::string sql;                // the query file's text
+    std::string scope = "server";   // "server" or "database"
+    int min_version = 13;           // major version (13 = 2016, 14 = 2017, 15 = 2019, 16 = 2022)
+    std::chrono::milliseconds interval{60000};
+    std::chrono::milliseconds timeout{30000};
+    std::chrono::seconds retention{30 * 86400};
+    std::vector<std::pair<std::string, long long>> params;  // in declaration order
+    std::vector<ColumnDecl> columns;
+    std::vector<DerivedSlice> derived;
+    bool enabled = true;
+};
+
+// Loads every declaration from the embedded collectors/*.toml and sql/collectors/*.sql.
+// Throws std::runtime_error naming the file:line and problem for a bad declaration.
+std::vector<CollectorDecl> load_builtin();
+
+// Loads declarations from a TOML text (file is the path used in messages and to locate sql); sql files are
+// looked up among the embedded files. Exposed for tests.
+std::vector<CollectorDecl> parse_declaration(std::string_view toml_text, const std::string& file);
+
+// Applies [collectors.NAME] overrides from the configuration (enabled, interval, timeout, retention, params).
+// Throws config::ConfigError for an override of an undeclared param.
+void apply_overrides(std::vector<CollectorDecl>& decls, const config::Config& cfg);
+
+// The batch the agent sends for one run, as docs/design.md specifies: tag line, DECLARE line for params,
+// the snapshot clock select, then the query file verbatim.
+std::string assemble_batch(const CollectorDecl& decl);
+
+// Parses "name type [flags]". Throws std::invalid_argument with a message naming the problem.
+ColumnDecl parse_column(std::string_view spec);
+
+}  // namespace dmvlog::collect

@@ -1,0 +1,112 @@
+// The agent's configuration, read from TOML (see packaging/dmvlog.example.toml).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dmvlog::config {
+
+// A configuration error: names the file, line and column (when known), the key, and what is wrong.
+// what() is the full message: "dmvlog.toml:12:1: collectors.requests_5s.interval: must be > 0 (got \"0s\")".
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(std::string file, int line, int column, std::string key, std::string problem);
+    const std::string& file() const { return file_; }
+    int line() const { return line_; }
+    int column() const { return column_; }
+    const std::string& key() const { return key_; }
+    const std::string& problem() const { return problem_; }
+
+private:
+    std::string file_, key_, problem_;
+    int line_, column_;
+};
+
+struct Instance {
+    std::string name;                 // unique, [A-Za-z0-9_.-]+
+    std::string connection;           // ODBC connection string or "DSN=..."
+    std::string user;                 // may be empty (DSN or integrated auth)
+    std::optional<std::string> password_file;  // path
+    std::optional<std::string> password_env;   // environment variable name
+    std::optional<std::string> password_credential;  // name of a systemd credential ($CREDENTIALS_DIRECTORY/NAME)
+    std::chrono::seconds login_timeout{10};
+    std::chrono::milliseconds lock_timeout{1000};
+    std::vector<std::string> include_databases;  // empty = all online user databases
+    std::vector<std::string> exclude_databases;
+    int line = 0;                     // where the [[instance]] table starts (for messages)
+};
+
+struct Store {
+    std::string kind = "sqlite";      // "sqlite" (later: "postgres", "sqlserver")
+    std::string path = "/var/lib/dmvlog/dmvlog.db";
+    std::chrono::milliseconds busy_timeout{5000};
+};
+
+// Per-collector overrides from [collectors.NAME]; unset fields keep the declaration's defaults.
+struct CollectorOverride {
+    std::optional<bool> enabled;
+    std::optional<std::chrono::milliseconds> interval;
+    std::optional<std::chrono::milliseconds> timeout;
+    std::optional<std::chrono::seconds> retention;
+    std::map<std::string, long long> params;   // overrides of declared integer params
+    int line = 0;                              // where the [collectors.NAME] table starts (for messages)
+};
+
+struct Logging {
+    std::string level = "info";       // trace, debug, info, warn, error
+};
+
+struct Agent {
+    std::string time_zone = "UTC";    // IANA name used to show and interpret local times
+    std::chrono::milliseconds splay{0};  // 0 = automatic (up to 10% of each interval)
+};
+
+struct Config {
+    std::string source;               // file the configuration came from ("" for built-in defaults)
+    std::vector<Instance> instances;
+    Store store;
+    Logging logging;
+    Agent agent;
+    std::map<std::string, CollectorOverride> collectors;
+    // Problems that do not stop the agent (e.g. a collector timeout longer than its interval), formatted like
+    // ConfigError::what(). The caller logs them.
+    std::vector<std::string> warnings;
+};
+
+// Parses a configuration file. Throws ConfigError for unknown keys, wrong types, impossible values.
+// Collector names in [collectors.NAME] are checked against known_collectors when it is not empty.
+// A relative store.path is made absolute against the directory of the configuration file.
+Config load_file(const std::filesystem::path& path, const std::vector<std::string>& known_collectors = {});
+
+// Same, from text (file is used in messages only).
+Config parse(std::string_view text, const std::string& file, const std::vector<std::string>& known_collectors = {});
+
+// Checks what running or collecting needs beyond a well-formed file: at least one [[instance]].
+// load_file/parse accept zero instances (so that `dmvlog check-config` and tools can read any file);
+// `run` and `collect` call this. Throws ConfigError.
+void validate_for_run(const Config& config);
+
+// Durations in configuration: "500ms", "5s", "1m", "2h", "7d" (integer + unit). Throws std::invalid_argument.
+// A leading '-' is accepted (so that callers can say "must be > 0" instead of "invalid"); the value must fit
+// in 64-bit milliseconds.
+std::chrono::milliseconds parse_duration(std::string_view text);
+
+// The inverse: the largest unit that represents d exactly ("7d", "90s", "500ms", "0s").
+std::string format_duration(std::chrono::milliseconds d);
+
+// Resolves the password of an instance from password_file, password_env or the systemd credential.
+// Returns "" when none is configured. Throws ConfigError naming the source (never the password) when it
+// cannot be read, is empty, or when a password file is accessible by group or others (mode & 077).
+// A relative password_file is taken relative to the directory of config_file (when config_file is not "").
+// One trailing newline ("\n" or "\r\n") is removed from a file or credential.
+std::string resolve_password(const Instance& instance, const std::string& config_file);
+
+// Which configuration file to use: --config (if given), else $DMVLOG_CONFIG, else /etc/dmvlog/dmvlog.toml.
+std::filesystem::path config_path(const std::optional<std::string>& cli_value);
+
+}  // namespace dmvlog::config

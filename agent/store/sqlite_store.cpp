@@ -1,0 +1,393 @@
+#include "agent/store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "agent/core/embedded.h"
+#include "agent/core/time_format.h"
+
+namespace dmvlog::store {
+
+namespace {
+
+const char* sqlite_type(collect::StorageClass s) {
+    switch (s) {
+        case collect::StorageClass::integer: return "INTEGER";
+        case collect::StorageClass::real: return "REAL";
+        case collect::StorageClass::decimal: return "NUMERIC";
+        case collect::StorageClass::text: return "TEXT";
+        case collect::StorageClass::blob: return "BLOB";
+        case collect::StorageClass::timestamp: return "TEXT";
+    }
+    return "TEXT";
+}
+
+std::string quote_ident(const std::string& name) {
+    std::string out = "\"";
+    for (char c : name) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string now_text() {
+    auto ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count() / 100;
+    return format_timestamp(Timestamp{ticks, 0, false});
+}
+
+// Core migrations: schema/sqlite/NNN_name.sql, applied in order of NNN.
+struct Migration {
+    int version;
+    std::string name;
+    std::string_view sql;
+};
+
+std::vector<Migration> core_migrations() {
+    std::vector<Migration> out;
+    for (const auto* f : embedded::under("schema/sqlite/")) {
+        auto file = std::filesystem::path(f->path).filename().string();
+        int v = 0;
+        auto [p, ec] = std::from_chars(file.data(), file.data() + file.size(), v);
+        if (ec != std::errc() || p == file.data()) continue;
+        out.push_back({v, file, f->content});
+    }
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.version < b.version; });
+    return out;
+}
+
+std::string table_ddl(const TableSpec& t) {
+    std::string ddl = fmt::format("CREATE TABLE IF NOT EXISTS {} (\n    instance TEXT NOT NULL,\n"
+                                  "    collected_at TEXT NOT NULL,\n    utc_offset_minutes INTEGER NOT NULL",
+                                  quote_ident(t.name));
+    for (const auto& c : t.columns) ddl += fmt::format(",\n    {} {}", quote_ident(c.name), sqlite_type(c.storage));
+    ddl += "\n);\n";
+    ddl += fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} (instance, collected_at);\n",
+                       quote_ident(t.name + "_by_time"), quote_ident(t.name));
+    return ddl;
+}
+
+}  // namespace
+
+class SqliteStore::Stmt {
+public:
+    Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+        if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &s_, nullptr) != SQLITE_OK)
+            throw StoreError(fmt::format("sqlite: cannot prepare: {} ({})", sqlite3_errmsg(db), sql.substr(0, 120)));
+    }
+    ~Stmt() { sqlite3_finalize(s_); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    sqlite3_stmt* get() { return s_; }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* s_ = nullptr;
+};
+
+SqliteStore::SqliteStore(const std::string& path, std::chrono::milliseconds busy_timeout, bool read_only)
+    : path_(path) {
+    if (!read_only) {
+        auto dir = std::filesystem::path(path).parent_path();
+        std::error_code ec;
+        if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    }
+    int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    flags |= SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+        std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw StoreError(fmt::format("cannot open store {}: {}", path, msg));
+    }
+    sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
+    sqlite3_extended_result_codes(db_, 1);
+    if (!read_only) {
+        exec("PRAGMA journal_mode=WAL");
+        exec("PRAGMA synchronous=NORMAL");
+    }
+}
+
+SqliteStore::~SqliteStore() {
+    for (auto& [k, s] : cache_) sqlite3_finalize(s);
+    if (db_) sqlite3_close(db_);
+}
+
+void SqliteStore::fail(const std::string& what) {
+    throw StoreError(fmt::format("store {}: {}: {}", path_, what, sqlite3_errmsg(db_)));
+}
+
+void SqliteStore::exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        throw StoreError(fmt::format("store {}: {}", path_, msg));
+    }
+}
+
+sqlite3_stmt* SqliteStore::prepare_cached(const std::string& key, const std::string& sql) {
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+        sqlite3_reset(it->second);
+        sqlite3_clear_bindings(it->second);
+        return it->second;
+    }
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr) !=
+        SQLITE_OK)
+        fail("prepare " + key);
+    cache_[key] = s;
+    return s;
+}
+
+std::string SqliteStore::ddl(const std::vector<TableSpec>& tables) {
+    std::string out;
+    for (const auto& m : core_migrations()) {
+        out += fmt::format("-- schema/sqlite/{}\n", m.name);
+        out += m.sql;
+        out += "\n";
+    }
+    for (const auto& t : tables) {
+        out += fmt::format("-- collector {}\n", t.collector);
+        out += table_ddl(t);
+        out += "\n";
+    }
+    return out;
+}
+
+int SqliteStore::schema_version() {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'");
+    if (sqlite3_step(s.get()) != SQLITE_ROW || sqlite3_column_int(s.get(), 0) == 0) return 0;
+    Stmt v(db_, "SELECT coalesce(max(version), 0) FROM schema_version");
+    if (sqlite3_step(v.get()) != SQLITE_ROW) return 0;
+    return sqlite3_column_int(v.get(), 0);
+}
+
+void SqliteStore::install(const std::vector<TableSpec>& tables) {
+    int current = schema_version();
+    std::lock_guard lock(mu_);
+    exec("BEGIN IMMEDIATE");
+    try {
+        for (const auto& m : core_migrations()) {
+            if (m.version <= current) continue;
+            exec(std::string(m.sql));
+            Stmt ins(db_, "INSERT INTO schema_version (version, applied_at, description) VALUES (?, ?, ?)");
+            sqlite3_bind_int(ins.get(), 1, m.version);
+            auto now = now_text();
+            sqlite3_bind_text(ins.get(), 2, now.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(ins.get(), 3, m.name.c_str(), -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(ins.get()) != SQLITE_DONE) fail("record schema version");
+        }
+        for (const auto& t : tables) {
+            exec(table_ddl(t));
+            // Columns added to a declaration since the table was created are added to the table.
+            std::vector<std::string> existing;
+            Stmt info(db_, fmt::format("PRAGMA table_info({})", quote_ident(t.name)));
+            while (sqlite3_step(info.get()) == SQLITE_ROW)
+                existing.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info.get(), 1)));
+            std::string column_list;
+            for (const auto& c : t.columns) {
+                if (std::find(existing.begin(), existing.end(), c.name) == existing.end())
+                    exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", quote_ident(t.name), quote_ident(c.name),
+                                     sqlite_type(c.storage)));
+                if (!column_list.empty()) column_list += ", ";
+                column_list += c.name + " " + sqlite_type(c.storage);
+            }
+            Stmt up(db_,
+                    "INSERT INTO collector_tables (table_name, collector, columns, updated_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(table_name) DO UPDATE SET collector = excluded.collector, columns = "
+                    "excluded.columns, updated_at = excluded.updated_at");
+            auto now = now_text();
+            sqlite3_bind_text(up.get(), 1, t.name.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(up.get(), 2, t.collector.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(up.get(), 3, column_list.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(up.get(), 4, now.c_str(), -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(up.get()) != SQLITE_DONE) fail("record collector table");
+            tables_[t.name] = t;
+        }
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+    // Statements prepared against the old table shapes must be prepared again.
+    for (auto& [k, s] : cache_) sqlite3_finalize(s);
+    cache_.clear();
+}
+
+namespace {
+
+void bind_value(sqlite3_stmt* s, int i, const Value& v) {
+    std::visit(
+        [&](const auto& x) {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
+                sqlite3_bind_null(s, i);
+            } else if constexpr (std::is_same_v<T, std::int64_t>) {
+                sqlite3_bind_int64(s, i, x);
+            } else if constexpr (std::is_same_v<T, double>) {
+                sqlite3_bind_double(s, i, x);
+            } else if constexpr (std::is_same_v<T, std::string>) {
+                sqlite3_bind_text64(s, i, x.data(), x.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+            } else if constexpr (std::is_same_v<T, Bytes>) {
+                sqlite3_bind_blob64(s, i, x.data(), x.size(), SQLITE_TRANSIENT);
+            } else if constexpr (std::is_same_v<T, Timestamp>) {
+                auto text = format_timestamp(x);
+                sqlite3_bind_text(s, i, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+            } else if constexpr (std::is_same_v<T, Decimal>) {
+                sqlite3_bind_text(s, i, x.digits.c_str(), static_cast<int>(x.digits.size()), SQLITE_TRANSIENT);
+            }
+        },
+        v);
+}
+
+void bind_text(sqlite3_stmt* s, int i, const std::string& text) {
+    sqlite3_bind_text(s, i, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+}
+
+}  // namespace
+
+void SqliteStore::insert_run(const RunRecord& run) {
+    auto* s = prepare_cached("run",
+                             "INSERT INTO collector_runs (instance, collector, started_at, duration_ms, row_count, "
+                             "bytes, status, error_class, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    bind_text(s, 1, run.instance);
+    bind_text(s, 2, run.collector);
+    bind_text(s, 3, format_timestamp(run.started_at));
+    sqlite3_bind_double(s, 4, run.duration_ms);
+    sqlite3_bind_int64(s, 5, run.rows);
+    sqlite3_bind_int64(s, 6, run.bytes);
+    bind_text(s, 7, run.status);
+    if (run.error_class.empty()) sqlite3_bind_null(s, 8); else bind_text(s, 8, run.error_class);
+    if (run.error.empty()) sqlite3_bind_null(s, 9); else bind_text(s, 9, run.error);
+    if (sqlite3_step(s) != SQLITE_DONE) fail("record collector run");
+}
+
+bool SqliteStore::write(const Snapshot& snap, const RunRecord& run) {
+    std::lock_guard lock(mu_);
+    auto tit = tables_.find(snap.table);
+    if (tit == tables_.end()) throw StoreError(fmt::format("store {}: table {} is not installed", path_, snap.table));
+    const TableSpec& spec = tit->second;
+    exec("BEGIN IMMEDIATE");
+    try {
+        auto* s = prepare_cached("snapshot",
+                                 "INSERT OR IGNORE INTO snapshots (instance, collector, collected_at, "
+                                 "utc_offset_minutes, sqlserver_start_time, row_count, written_at) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?)");
+        bind_text(s, 1, snap.instance);
+        bind_text(s, 2, snap.collector);
+        const std::string collected_at = format_timestamp(snap.collected_at);
+        bind_text(s, 3, collected_at);
+        sqlite3_bind_int(s, 4, snap.utc_offset_minutes);
+        if (snap.sqlserver_start_time) bind_text(s, 5, format_timestamp(*snap.sqlserver_start_time));
+        else sqlite3_bind_null(s, 5);
+        sqlite3_bind_int64(s, 6, static_cast<sqlite3_int64>(snap.rows.size()));
+        bind_text(s, 7, now_text());
+        if (sqlite3_step(s) != SQLITE_DONE) fail("insert snapshot");
+        if (sqlite3_changes(db_) == 0) {
+            // Already written (a replay): nothing more to do, and the run was recorded the first time.
+            exec("COMMIT");
+            return false;
+        }
+        if (!snap.texts.empty()) {
+            auto* t = prepare_cached("text", "INSERT OR IGNORE INTO sql_text (hash, text, first_seen) VALUES (?, ?, ?)");
+            for (const auto& [hash, text] : snap.texts) {
+                sqlite3_reset(t);
+                sqlite3_bind_int64(t, 1, hash);
+                sqlite3_bind_text64(t, 2, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+                bind_text(t, 3, collected_at);
+                if (sqlite3_step(t) != SQLITE_DONE) fail("insert sql_text");
+            }
+        }
+        std::string sql = fmt::format("INSERT INTO {} (instance, collected_at, utc_offset_minutes", quote_ident(spec.name));
+        for (const auto& c : spec.columns) sql += ", " + quote_ident(c.name);
+        sql += ") VALUES (?, ?, ?";
+        for (std::size_t i = 0; i < spec.columns.size(); ++i) sql += ", ?";
+        sql += ")";
+        auto* ins = prepare_cached("rows:" + spec.name, sql);
+        const int ncols = static_cast<int>(spec.columns.size());
+        for (const auto& row : snap.rows) {
+            sqlite3_reset(ins);
+            bind_text(ins, 1, snap.instance);
+            bind_text(ins, 2, collected_at);
+            sqlite3_bind_int(ins, 3, snap.utc_offset_minutes);
+            for (int i = 0; i < ncols; ++i) {
+                if (static_cast<std::size_t>(i) < row.size()) bind_value(ins, i + 4, row[static_cast<std::size_t>(i)]);
+                else sqlite3_bind_null(ins, i + 4);
+            }
+            if (sqlite3_step(ins) != SQLITE_DONE) fail("insert into " + spec.name);
+        }
+        insert_run(run);
+        exec("COMMIT");
+        return true;
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+void SqliteStore::record_run(const RunRecord& run) {
+    std::lock_guard lock(mu_);
+    insert_run(run);
+}
+
+std::vector<RunSummary> SqliteStore::run_summaries(int recent) {
+    std::lock_guard lock(mu_);
+    Stmt s(db_,
+           "SELECT instance, collector, started_at, duration_ms, status, coalesce(error, ''), row_count, "
+           "count(*) OVER w AS runs, sum(status <> 'ok') OVER w AS failures, "
+           "row_number() OVER (PARTITION BY instance, collector ORDER BY started_at DESC) AS rn "
+           "FROM collector_runs WINDOW w AS (PARTITION BY instance, collector) "
+           "ORDER BY instance, collector, started_at DESC");
+    std::vector<RunSummary> out;
+    std::vector<double> durations;
+    auto finish = [&] {
+        if (out.empty() || durations.empty()) return;
+        std::sort(durations.begin(), durations.end());
+        auto pct = [&](double p) {
+            auto idx = static_cast<std::size_t>(p * static_cast<double>(durations.size() - 1) + 0.5);
+            return durations[std::min(idx, durations.size() - 1)];
+        };
+        out.back().p50_ms = pct(0.50);
+        out.back().p95_ms = pct(0.95);
+        durations.clear();
+    };
+    while (sqlite3_step(s.get()) == SQLITE_ROW) {
+        auto col = [&](int i) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), i))); };
+        std::string instance = col(0), collector = col(1);
+        if (sqlite3_column_int64(s.get(), 9) == 1) {
+            finish();
+            RunSummary r;
+            r.instance = instance;
+            r.collector = collector;
+            r.last_started_at = col(2);
+            r.last_status = col(4);
+            r.last_error = col(5);
+            r.last_rows = sqlite3_column_int64(s.get(), 6);
+            r.runs = sqlite3_column_int64(s.get(), 7);
+            r.failures = sqlite3_column_int64(s.get(), 8);
+            out.push_back(std::move(r));
+        }
+        if (sqlite3_column_int64(s.get(), 9) <= recent) durations.push_back(sqlite3_column_double(s.get(), 3));
+    }
+    finish();
+    return out;
+}
+
+std::int64_t text_hash(std::string_view text) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : text) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    return static_cast<std::int64_t>(h);
+}
+
+}  // namespace dmvlog::store

@@ -1,0 +1,57 @@
+// The embedded default store: one SQLite file in WAL mode, written by one writer.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "agent/store/store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace dmvlog::store {
+
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class SqliteStore final : public Store {
+public:
+    // Opens (creating if needed) the database file; the folder must exist or be creatable.
+    SqliteStore(const std::string& path, std::chrono::milliseconds busy_timeout = std::chrono::milliseconds(5000),
+                bool read_only = false);
+    ~SqliteStore() override;
+    SqliteStore(const SqliteStore&) = delete;
+    SqliteStore& operator=(const SqliteStore&) = delete;
+
+    void install(const std::vector<TableSpec>& tables) override;
+    bool write(const Snapshot& snapshot, const RunRecord& run) override;
+    void record_run(const RunRecord& run) override;
+    std::vector<RunSummary> run_summaries(int recent = 100) override;
+    int schema_version() override;
+
+    // The DDL install() runs for these tables (core migrations first), for `dmvlog schema print`.
+    static std::string ddl(const std::vector<TableSpec>& tables);
+
+    sqlite3* handle() { return db_; }
+    const std::string& path() const { return path_; }
+
+private:
+    class Stmt;
+    void exec(const std::string& sql);
+    sqlite3_stmt* prepare_cached(const std::string& key, const std::string& sql);
+    void insert_run(const RunRecord& run);
+    [[noreturn]] void fail(const std::string& what);
+
+    std::string path_;
+    sqlite3* db_ = nullptr;
+    std::mutex mu_;
+    std::map<std::string, sqlite3_stmt*> cache_;
+    std::map<std::string, TableSpec> tables_;
+};
+
+}  // namespace dmvlog::store

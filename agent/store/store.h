@@ -1,0 +1,85 @@
+// The store: where snapshots are written and questions are answered from. SQLite now; PostgreSQL and
+// SQL Server share this interface.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/collect/declaration.h"
+#include "agent/core/value.h"
+
+namespace dmvlog::store {
+
+// A column of a collector table. Text columns (declared `text`, and derived slices) are stored as
+// NAME_hash referencing sql_text.
+struct ColumnSpec {
+    std::string name;                 // the store column name (NAME or NAME_hash)
+    collect::StorageClass storage;
+};
+
+// A collector table: instance, collected_at, utc_offset_minutes, then the declared and derived columns.
+struct TableSpec {
+    std::string name;
+    std::string collector;
+    std::vector<ColumnSpec> columns;  // data columns only, in the order of Snapshot::rows
+};
+
+TableSpec table_spec(const collect::CollectorDecl& decl);
+
+struct Snapshot {
+    std::string instance;
+    std::string collector;
+    std::string table;
+    Timestamp collected_at;
+    int utc_offset_minutes = 0;
+    std::optional<Timestamp> sqlserver_start_time;
+    std::vector<Row> rows;            // each row in TableSpec::columns order
+    std::vector<std::pair<std::int64_t, std::string>> texts;  // text hashes referenced by rows, with text
+};
+
+struct RunRecord {
+    std::string instance;
+    std::string collector;
+    Timestamp started_at;
+    double duration_ms = 0;
+    std::int64_t rows = 0;
+    std::int64_t bytes = 0;
+    std::string status;               // ok | failed | disabled
+    std::string error_class;          // empty when ok
+    std::string error;
+};
+
+struct RunSummary {
+    std::string instance;
+    std::string collector;
+    std::int64_t runs = 0;
+    std::int64_t failures = 0;
+    std::optional<std::string> last_started_at;
+    std::string last_status;
+    std::string last_error;
+    double p50_ms = 0;
+    double p95_ms = 0;
+    std::int64_t last_rows = 0;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+    // Creates or migrates the core schema and the given collector tables.
+    virtual void install(const std::vector<TableSpec>& tables) = 0;
+    // Writes one snapshot and its run record in one transaction. Idempotent: a snapshot already present
+    // (same instance, collector, collected_at) is not written again; returns false in that case.
+    virtual bool write(const Snapshot& snapshot, const RunRecord& run) = 0;
+    // Records a run that produced no snapshot (failure, disabled).
+    virtual void record_run(const RunRecord& run) = 0;
+    // Per (instance, collector): runs, failures, last run, p50/p95 duration over the last `recent` runs.
+    virtual std::vector<RunSummary> run_summaries(int recent = 100) = 0;
+    virtual int schema_version() = 0;
+};
+
+// 64-bit FNV-1a of the UTF-8 text, as a signed integer (the sql_text key).
+std::int64_t text_hash(std::string_view text);
+
+}  // namespace dmvlog::store

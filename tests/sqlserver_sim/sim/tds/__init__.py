@@ -1,0 +1,1 @@
+"""The simulator's TDS protocol layer: bytes on the socket in, calls to an Engine (sim.results) out."""

@@ -1,0 +1,175 @@
+#include "agent/store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "agent/core/time_format.h"
+
+namespace dmvlog::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SqliteStoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir = fs::temp_directory_path() / ("dmvlog_store_test_" + std::to_string(::getpid()) + "_" +
+                                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir);
+        path = (dir / "sub" / "store.db").string();
+    }
+    void TearDown() override { fs::remove_all(dir); }
+
+    static TableSpec spec() {
+        TableSpec t;
+        t.name = "requests_test";
+        t.collector = "requests_test";
+        t.columns = {{"session_id", collect::StorageClass::integer},
+                     {"wait_type", collect::StorageClass::text},
+                     {"start_time", collect::StorageClass::timestamp},
+                     {"query_hash", collect::StorageClass::blob},
+                     {"batch_text_hash", collect::StorageClass::integer}};
+        return t;
+    }
+
+    static Snapshot snapshot(const std::string& at) {
+        Snapshot s;
+        s.instance = "prod1";
+        s.collector = "requests_test";
+        s.table = "requests_test";
+        s.collected_at = *parse_timestamp(at);
+        s.utc_offset_minutes = 540;
+        auto h = text_hash("SELECT 1");
+        s.rows.push_back({Value{std::int64_t{51}}, Value{std::string("LCK_M_X")},
+                          Value{*parse_timestamp("2026-11-23 10:00:00.1234567")},
+                          Value{Bytes{0x01, 0x02, 0xff}}, Value{h}});
+        s.rows.push_back({Value{std::int64_t{52}}, Value{}, Value{}, Value{}, Value{h}});
+        s.texts.push_back({h, "SELECT 1"});
+        return s;
+    }
+
+    static RunRecord run() {
+        RunRecord r;
+        r.instance = "prod1";
+        r.collector = "requests_test";
+        r.started_at = *parse_timestamp("2026-11-23 10:00:01");
+        r.duration_ms = 12.5;
+        r.rows = 2;
+        r.bytes = 100;
+        r.status = "ok";
+        return r;
+    }
+
+    long long count(SqliteStore& s, const std::string& sql) {
+        sqlite3_stmt* st = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(s.handle(), sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+        long long n = -1;
+        if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return n;
+    }
+
+    fs::path dir;
+    std::string path;
+};
+
+TEST_F(SqliteStoreTest, CreatesFolderSchemaAndWalMode) {
+    SqliteStore s(path);
+    EXPECT_EQ(s.schema_version(), 0);
+    s.install({spec()});
+    EXPECT_GE(s.schema_version(), 1);
+    EXPECT_TRUE(fs::exists(path));
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(s.handle(), "PRAGMA journal_mode", -1, &st, nullptr);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
+    sqlite3_finalize(st);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM collector_tables WHERE table_name='requests_test'"), 1);
+}
+
+TEST_F(SqliteStoreTest, WritesRowsWithOneTimestampAndTextOnce) {
+    SqliteStore s(path);
+    s.install({spec()});
+    EXPECT_TRUE(s.write(snapshot("2026-11-23 10:00:00.5000000"), run()));
+    EXPECT_TRUE(s.write(snapshot("2026-11-23 10:00:05.5000000"), run()));
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test"), 4);
+    EXPECT_EQ(count(s, "SELECT count(DISTINCT collected_at) FROM requests_test"), 2);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM sql_text"), 1) << "text is stored once";
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE wait_type IS NULL AND start_time IS NULL"), 1);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE start_time = '2026-11-23 10:00:00.1234567'"), 2);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE utc_offset_minutes = 540"), 4);
+    EXPECT_EQ(count(s, "SELECT length(query_hash) FROM requests_test WHERE session_id = 51 LIMIT 1"), 3);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM collector_runs"), 2);
+}
+
+TEST_F(SqliteStoreTest, ASnapshotWrittenTwiceLandsOnce) {
+    SqliteStore s(path);
+    s.install({spec()});
+    EXPECT_TRUE(s.write(snapshot("2026-11-23 10:00:00"), run()));
+    EXPECT_FALSE(s.write(snapshot("2026-11-23 10:00:00"), run()));
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test"), 2);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM snapshots"), 1);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM collector_runs"), 1);
+}
+
+TEST_F(SqliteStoreTest, AFailedWriteLeavesNothingBehind) {
+    SqliteStore s(path);
+    s.install({spec()});
+    auto snap = snapshot("2026-11-23 10:00:00");
+    snap.table = "not_installed";
+    EXPECT_THROW(s.write(snap, run()), StoreError);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM snapshots"), 0);
+}
+
+TEST_F(SqliteStoreTest, InstallAddsColumnsNewlyDeclaredAndKeepsData) {
+    {
+        SqliteStore s(path);
+        s.install({spec()});
+        s.write(snapshot("2026-11-23 10:00:00"), run());
+    }
+    SqliteStore s(path);
+    auto t = spec();
+    t.columns.push_back({"dop", collect::StorageClass::integer});
+    s.install({t});
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE dop IS NULL"), 2);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM schema_version"), s.schema_version());
+}
+
+TEST_F(SqliteStoreTest, RunSummariesGivePercentilesAndLastStatus) {
+    SqliteStore s(path);
+    s.install({spec()});
+    for (int i = 1; i <= 20; ++i) {
+        auto r = run();
+        r.started_at.utc_ticks += i * kTicksPerSecond;
+        r.duration_ms = i;
+        r.status = i == 20 ? "failed" : "ok";
+        r.error = i == 20 ? "boom" : "";
+        s.record_run(r);
+    }
+    auto sums = s.run_summaries();
+    ASSERT_EQ(sums.size(), 1u);
+    EXPECT_EQ(sums[0].runs, 20);
+    EXPECT_EQ(sums[0].failures, 1);
+    EXPECT_EQ(sums[0].last_status, "failed");
+    EXPECT_EQ(sums[0].last_error, "boom");
+    EXPECT_NEAR(sums[0].p50_ms, 11, 1);
+    EXPECT_NEAR(sums[0].p95_ms, 19, 1);
+}
+
+TEST_F(SqliteStoreTest, DdlPrintsCoreAndCollectorTables) {
+    auto ddl = SqliteStore::ddl({spec()});
+    EXPECT_NE(ddl.find("CREATE TABLE IF NOT EXISTS snapshots"), std::string::npos);
+    EXPECT_NE(ddl.find("CREATE TABLE IF NOT EXISTS \"requests_test\""), std::string::npos);
+    EXPECT_NE(ddl.find("\"batch_text_hash\" INTEGER"), std::string::npos);
+}
+
+TEST(TextHash, IsStableAndSpreads) {
+    EXPECT_EQ(text_hash("SELECT 1"), text_hash("SELECT 1"));
+    EXPECT_NE(text_hash("SELECT 1"), text_hash("SELECT 2"));
+    EXPECT_EQ(text_hash(""), static_cast<std::int64_t>(1469598103934665603ull));
+}
+
+}  // namespace
+}  // namespace dmvlog::store
