@@ -25,7 +25,8 @@ struct ColumnDecl {
     std::string name;
     std::string type_text;          // as written, e.g. "nvarchar(128)"
     ColumnType type;
-    int length = 0;                 // n of (n); -1 for max; 0 when not applicable
+    int length = 0;                 // n of (n); -1 for max; 0 when not applicable; p of decimal(p,s)
+    int scale = 0;                  // s of decimal(p,s)
     bool key = false;               // identifies a row within a snapshot
     bool text = false;              // stored once in sql_text, the row keeps NAME_hash
     bool counter = false;           // cumulative counter (delta analysis)
@@ -56,25 +57,39 @@ struct CollectorDecl {
     std::vector<ColumnDecl> columns;
     std::vector<DerivedSlice> derived;
     bool enabled = true;
+    int line = 0;                   // where its [[collector]] table starts in declaration_file
 };
 
 // Loads every declaration from the embedded collectors/*.toml and sql/collectors/*.sql.
 // Throws std::runtime_error naming the file:line and problem for a bad declaration.
 std::vector<CollectorDecl> load_builtin();
 
+// Loads declarations from several files (path, TOML text) and checks names and tables are unique across
+// them; load_builtin() calls it with the embedded collectors/*.toml. Exposed for tests.
+std::vector<CollectorDecl> load_declarations(const std::vector<std::pair<std::string, std::string>>& files);
+
 // Loads declarations from a TOML text (file is the path used in messages and to locate sql); sql files are
 // looked up among the embedded files. Exposed for tests.
 std::vector<CollectorDecl> parse_declaration(std::string_view toml_text, const std::string& file);
 
 // Applies [collectors.NAME] overrides from the configuration (enabled, interval, timeout, retention, params).
-// Throws config::ConfigError for an override of an undeclared param.
-void apply_overrides(std::vector<CollectorDecl>& decls, const config::Config& cfg);
+// Throws config::ConfigError for an override of an undeclared collector or param (at CollectorOverride::line).
+// When warnings is given, appends a message for each collector whose timeout ends up longer than its interval.
+void apply_overrides(std::vector<CollectorDecl>& decls, const config::Config& cfg,
+                     std::vector<std::string>* warnings = nullptr);
+
+// The names of decls, in order (for config::load_file's known_collectors).
+std::vector<std::string> collector_names(const std::vector<CollectorDecl>& decls);
 
 // The batch the agent sends for one run, as docs/design.md specifies: tag line, DECLARE line for params,
 // the snapshot clock select, then the query file verbatim.
 std::string assemble_batch(const CollectorDecl& decl);
 
 // Parses "name type [flags]". Throws std::invalid_argument with a message naming the problem.
+// Types: tinyint smallint int bigint bit decimal(p[,s]) numeric(p[,s]) float real nvarchar(n|max)
+// varchar(n|max) nchar(n) char(n) varbinary(n|max) binary(n) datetime smalldatetime datetime2[(n)]
+// datetimeoffset[(n)] date time[(n)] xml uniqueidentifier sysname (= nvarchar(128)).
+// Flags: key; text (character types and xml only); counter (integer, decimal and float types only).
 ColumnDecl parse_column(std::string_view spec);
 
 }  // namespace dmvlog::collect

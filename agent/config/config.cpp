@@ -400,7 +400,7 @@ private:
         if (o.interval && o.timeout && *o.timeout > *o.interval) {
             warnings.push_back(r_.warning(t.get("timeout")->source(), prefix + ".timeout",
                                           "timeout (" + format_duration(*o.timeout) + ") is longer than interval (" +
-                                              format_duration(*o.interval) + "); runs will be skipped while one is running"));
+                                              format_duration(*o.interval) + "); a run may still be going when the next one is due"));
         }
         return o;
     }
@@ -468,21 +468,22 @@ struct ReadResult {
 };
 
 // Reads a secret file; with check_mode, refuses one that group or others can access.
-ReadResult read_secret(const std::filesystem::path& path, bool check_mode) {
+ReadResult read_secret(const std::filesystem::path& path, const std::string& what_file, bool check_mode) {
     ReadResult r;
+    const std::string named = what_file + " " + path.string();
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        r.error = "cannot read " + path.string() + ": " + std::strerror(errno);
+        r.error = "cannot read " + named + ": " + std::strerror(errno);
         return r;
     }
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
-        r.error = "cannot read " + path.string() + ": " + std::strerror(errno);
+        r.error = "cannot read " + named + ": " + std::strerror(errno);
     } else if (!S_ISREG(st.st_mode)) {
-        r.error = path.string() + " is not a regular file";
+        r.error = named + " is not a regular file";
     } else if (check_mode && (st.st_mode & 077) != 0) {
         const char* what = (st.st_mode & 044) != 0 ? "readable" : (st.st_mode & 022) != 0 ? "writable" : "accessible";
-        r.error = path.string() + " is " + what + " by group or others (mode " + octal_mode(st.st_mode) +
+        r.error = named + " is " + what + " by group or others (mode " + octal_mode(st.st_mode) +
                   "); make it private to the agent's user: chmod 600 " + path.string();
     } else {
         constexpr std::size_t kMax = 64 * 1024;
@@ -491,13 +492,13 @@ ReadResult read_secret(const std::filesystem::path& path, bool check_mode) {
             const ssize_t n = ::read(fd, buf, sizeof buf);
             if (n < 0) {
                 if (errno == EINTR) continue;
-                r.error = "cannot read " + path.string() + ": " + std::strerror(errno);
+                r.error = "cannot read " + named + ": " + std::strerror(errno);
                 break;
             }
             if (n == 0) break;
             r.content.append(buf, static_cast<std::size_t>(n));
             if (r.content.size() > kMax) {
-                r.error = path.string() + " is larger than 64 KiB; it should hold only the password";
+                r.error = named + " is larger than 64 KiB; it should hold only the password";
                 break;
             }
         }
@@ -521,8 +522,8 @@ std::string resolve_password(const Instance& instance, const std::string& config
     if (instance.password_file) {
         std::filesystem::path p(*instance.password_file);
         if (p.is_relative() && !config_file.empty()) p = std::filesystem::path(config_file).parent_path() / p;
-        ReadResult r = read_secret(p, true);
-        if (!r.error.empty()) throw fail("password_file", "password file " + r.error);
+        ReadResult r = read_secret(p, "password file", true);
+        if (!r.error.empty()) throw fail("password_file", r.error);
         std::string pw = strip_newline(std::move(r.content));
         if (pw.empty()) throw fail("password_file", "password file " + p.string() + " is empty");
         return pw;
@@ -542,8 +543,8 @@ std::string resolve_password(const Instance& instance, const std::string& config
                            "LoadCredential= or LoadCredentialEncrypted= (otherwise use password_file)");
         }
         // systemd makes the credential directory private to the service; the file's own mode is not checked.
-        ReadResult r = read_secret(std::filesystem::path(dir) / *instance.password_credential, false);
-        if (!r.error.empty()) throw fail("password_credential", "credential " + r.error);
+        ReadResult r = read_secret(std::filesystem::path(dir) / *instance.password_credential, "credential file", false);
+        if (!r.error.empty()) throw fail("password_credential", r.error);
         std::string pw = strip_newline(std::move(r.content));
         if (pw.empty()) throw fail("password_credential", "credential '" + *instance.password_credential + "' is empty");
         return pw;

@@ -45,6 +45,20 @@ struct Cursor {
         out = v;
         return true;
     }
+    // 1 to 9 digits after a '.', as 100 ns ticks (digits beyond the 7th dropped).
+    bool fraction(std::int32_t& ticks) {
+        int n = 0;
+        std::int32_t frac = 0;
+        while (!done() && s[i] >= '0' && s[i] <= '9') {
+            if (n < 7) frac = frac * 10 + (s[i] - '0');
+            ++n;
+            ++i;
+        }
+        if (n == 0 || n > 9) return false;
+        for (int k = n; k < 7; ++k) frac *= 10;
+        ticks = frac;
+        return true;
+    }
 };
 
 void format_civil(char* buf, std::size_t size, const CivilTime& c) {
@@ -140,6 +154,16 @@ std::string format_time_of_day(std::int64_t ticks) {
     return buf;
 }
 
+std::optional<std::int64_t> parse_time_of_day(std::string_view text) {
+    Cursor c{text};
+    int h = 0, m = 0, sec = 0;
+    std::int32_t ticks = 0;
+    if (!c.digits(2, h) || !c.eat(':') || !c.digits(2, m) || !c.eat(':') || !c.digits(2, sec)) return std::nullopt;
+    if (c.eat('.') && !c.fraction(ticks)) return std::nullopt;
+    if (!c.done() || h > 23 || m > 59 || sec > 59) return std::nullopt;
+    return (static_cast<std::int64_t>(h) * 3600 + m * 60 + sec) * kTicksPerSecond + ticks;
+}
+
 std::optional<Timestamp> parse_timestamp(std::string_view text) {
     Cursor c{text};
     CivilTime t;
@@ -149,18 +173,7 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) {
         if (!c.digits(2, t.hour) || !c.eat(':') || !c.digits(2, t.minute)) return std::nullopt;
         if (c.eat(':')) {
             if (!c.digits(2, t.second)) return std::nullopt;
-            if (c.eat('.')) {
-                int n = 0;
-                std::int32_t frac = 0;
-                while (!c.done() && c.s[c.i] >= '0' && c.s[c.i] <= '9') {
-                    if (n < 7) frac = frac * 10 + (c.s[c.i] - '0');
-                    ++n;
-                    ++c.i;
-                }
-                if (n == 0 || n > 9) return std::nullopt;
-                for (int k = n; k < 7; ++k) frac *= 10;
-                t.ticks = frac;
-            }
+            if (c.eat('.') && !c.fraction(t.ticks)) return std::nullopt;
         }
     }
     if (!is_valid_civil(t)) return std::nullopt;

@@ -53,6 +53,10 @@ std::string format_timestamp_with_offset(const Timestamp& ts);
 // "HH:MM:SS.fffffff" of ticks since midnight (a SQL Server time value). ticks must be in [0, kTicksPerDay).
 std::string format_time_of_day(std::int64_t ticks);
 
+// Parses "HH:MM:SS" or "HH:MM:SS.f" (1 to 9 fraction digits, beyond the 7th dropped) into ticks since
+// midnight; nullopt for anything else.
+std::optional<std::int64_t> parse_time_of_day(std::string_view text);
+
 // Parses "YYYY-MM-DD", "YYYY-MM-DD HH:MM", "YYYY-MM-DD HH:MM:SS" or "...SS.f" (1 to 9 fraction digits;
 // digits beyond the 7th, below 100 ns, are dropped), with ' ' or 'T' between date and time, optionally
 // followed by "Z" (UTC, has_offset false) or by an offset "+HH:MM"/"-HH:MM" (optionally after one space;

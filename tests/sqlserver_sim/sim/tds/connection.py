@@ -47,7 +47,12 @@ class Connection:
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        """Close the socket (from any thread): a blocked read in the handler thread then ends."""
+        """Close the socket (from any thread): a blocked read in the handler thread then ends.
+
+        The close is orderly (FIN): data already sent still reaches the client, which then meets end of
+        file; FreeTDS reports that as native error 20017 "Unexpected EOF from the server" on the call in
+        progress and as 08S01 on the next call. (A TCP reset would make Linux discard the rows not yet read
+        and FreeTDS report only "Unknown error".)"""
         if self.closed:
             return
         self.closed = True
@@ -71,7 +76,7 @@ class Connection:
                 elif ptype == P.RPC:
                     self._rpc(payload)
                 elif ptype == P.ATTENTION:
-                    self.writer.send(K.done(K.DONE_ATTN))
+                    pass
                 elif ptype == P.TRANSACTION_MANAGER:
                     self.writer.send(K.done(K.DONE_FINAL))
                 else:
@@ -91,6 +96,7 @@ class Connection:
         ptype, _status, payload = self.reader.read_message()
         if not self.server.engine_call("answer_on_connect", default=True):
             # fault: accept and never answer; wait for the client to give up
+            self.server.log_text(f"spid {self.spid}: connection from {self.peer[0]} left unanswered (fault)")
             while True:
                 self.reader.read_packet()
         if ptype == P.PRELOGIN:
@@ -242,7 +248,7 @@ class Connection:
             a.run(results)
         except Cancelled:
             a.buf.clear()
-            self.writer.send(K.done(K.DONE_ATTN))
+            pass
             return a.outcome("cancelled by attention")
         except Dropped:
             return a.outcome("connection dropped")

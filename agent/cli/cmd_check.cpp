@@ -1,0 +1,160 @@
+// dmvlog check: configuration, connection, server version and edition, permissions against what each
+// collector needs, the store; every problem in plain words. Passwords never appear in its output.
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "agent/cli/cli.h"
+#include "agent/cli/common.h"
+#include "agent/collect/source.h"
+#include "agent/odbc/classify.h"
+#include "agent/odbc/connection.h"
+#include "agent/store/sqlite_store.h"
+
+namespace dmvlog::cli {
+
+namespace {
+
+std::string attribute(const std::string& cs, const std::string& key) {
+    std::string lower_cs, lower_key;
+    for (char c : cs) lower_cs += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char c : key) lower_key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto pos = lower_cs.find(lower_key + "=");
+    while (pos != std::string::npos && pos > 0 && lower_cs[pos - 1] != ';') pos = lower_cs.find(lower_key + "=", pos + 1);
+    if (pos == std::string::npos) return {};
+    auto start = pos + key.size() + 1;
+    auto end = cs.find(';', start);
+    return cs.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// What a failed connect means, in the words a DBA would use.
+std::string explain_connect_failure(const odbc::Error& e, const config::Instance& inst) {
+    std::string where = attribute(inst.connection, "Server");
+    if (auto port = attribute(inst.connection, "Port"); !port.empty()) where += ":" + port;
+    if (where.empty()) where = attribute(inst.connection, "DSN");
+    if (odbc::is_login_failure(e))
+        return fmt::format("login failed for user '{}': the user name or password is wrong, or the login is disabled "
+                           "or cannot open the database. Check user and the password source ({}).",
+                           inst.user,
+                           inst.password_file ? "password_file " + *inst.password_file
+                           : inst.password_env ? "password_env " + *inst.password_env
+                           : inst.password_credential ? "credential " + *inst.password_credential
+                                                      : "none configured");
+    if (e.has_sqlstate("IM002") || e.has_sqlstate("IM003"))
+        return "the ODBC driver named in the connection string is not installed or not registered "
+               "(see `odbcinst -q -d`; install tdsodbc for FreeTDS)";
+    if (e.has_native(20013)) return fmt::format("the server name in '{}' cannot be resolved", where);
+    if (e.has_sqlstate("HYT00") || e.has_sqlstate("HYT01"))
+        return fmt::format("{} accepted the connection but did not answer within the login timeout ({} s)", where,
+                           inst.login_timeout.count());
+    if (e.has_native(20009) || e.has_sqlstate("08001") || e.has_sqlstate("08S01"))
+        return fmt::format("cannot reach SQL Server at {}: nothing accepted the connection. Is it running and "
+                           "listening on that address and port? Is a firewall in the way?",
+                           where);
+    return fmt::format("cannot connect: {}", e.what());
+}
+
+}  // namespace
+
+int cmd_check(const Args& args) {
+    cxxopts::Options opts("dmvlog check",
+                          "Validates the configuration, connects to every instance, reports the SQL Server version and\n"
+                          "edition, the permissions the login has against what each collector needs, and the store.\n"
+                          "Exit status: 0 all good, 1 a problem was found, 2 the configuration is invalid.");
+    opts.add_options()("config", "configuration file", cxxopts::value<std::string>())("h,help", "show this help");
+    cxxopts::ParseResult r;
+    if (int rc = parse_or_usage(opts, "check", args, r); rc >= 0) return rc;
+    auto path = config::config_path(r.count("config") ? std::optional(r["config"].as<std::string>()) : std::nullopt);
+    auto loaded = load(path.string(), true);
+    if (!loaded) return exit_usage;
+    std::printf("configuration %s: ok (%zu instance(s), %zu collector(s))\n", path.c_str(), loaded->cfg.instances.size(),
+                loaded->decls.size());
+    for (const auto& w : loaded->warnings) std::printf("  warning: %s\n", w.c_str());
+    int problems = 0;
+
+    odbc::Environment env;
+    for (const auto& inst : loaded->cfg.instances) {
+        std::printf("\ninstance %s\n", inst.name.c_str());
+        std::string password;
+        try {
+            password = config::resolve_password(inst, loaded->cfg.source);
+        } catch (const std::exception& e) {
+            std::printf("  PROBLEM: password: %s\n", e.what());
+            ++problems;
+            continue;
+        }
+        try {
+            odbc::Connection conn(env, "instance " + inst.name);
+            std::string cs = inst.connection;
+            if (!cs.empty() && cs.back() != ';') cs += ';';
+            cs += "APP=dmvlog";
+            conn.connect(cs, inst.user, password, inst.login_timeout);
+            auto info = collect::read_server_info(conn);
+            std::printf("  connected: %s %s %s, %s\n", collect::product_name(info.major_version).c_str(),
+                        info.product_version.c_str(), info.product_level.c_str(), info.edition.c_str());
+            std::printf("  server name %s, login %s, UTC offset %+d min\n", info.server_name.c_str(),
+                        info.login_name.c_str(), info.utc_offset_minutes);
+            bool state_ok = info.view_server_state.value_or(false) ||
+                            (info.major_version >= 16 && info.view_server_performance_state.value_or(false));
+            const char* needed = info.major_version >= 16 ? "VIEW SERVER PERFORMANCE STATE (or VIEW SERVER STATE)"
+                                                          : "VIEW SERVER STATE";
+            std::printf("  permission %s: %s\n", needed, state_ok ? "granted" : "MISSING");
+            int blocked = 0;
+            for (const auto& d : loaded->decls) {
+                if (!d.enabled) {
+                    std::printf("  collector %-22s disabled in configuration\n", d.name.c_str());
+                    continue;
+                }
+                std::string verdict = "ok";
+                if (info.major_version > 0 && info.major_version < d.min_version) {
+                    verdict = fmt::format("cannot run: needs {} or later", collect::product_name(d.min_version));
+                    ++blocked;
+                } else if (!state_ok) {
+                    verdict = fmt::format("cannot run: needs {}", needed);
+                    ++blocked;
+                }
+                std::printf("  collector %-22s %s\n", d.name.c_str(), verdict.c_str());
+            }
+            if (!state_ok) {
+                std::printf("  PROBLEM: the login '%s' lacks %s, which every collector needs. As a sysadmin run\n"
+                            "           sql/setup/least_privilege.sql, or: GRANT VIEW SERVER STATE TO [%s];\n",
+                            info.login_name.c_str(), needed, info.login_name.c_str());
+                ++problems;
+            } else if (blocked) {
+                ++problems;
+            }
+        } catch (const odbc::Error& e) {
+            std::printf("  PROBLEM: %s\n", explain_connect_failure(e, inst).c_str());
+            ++problems;
+        } catch (const std::exception& e) {
+            std::printf("  PROBLEM: %s\n", e.what());
+            ++problems;
+        }
+    }
+
+    std::printf("\nstore %s %s\n", loaded->cfg.store.kind.c_str(), loaded->cfg.store.path.c_str());
+    try {
+        auto dir = std::filesystem::path(loaded->cfg.store.path).parent_path();
+        if (std::filesystem::exists(loaded->cfg.store.path)) {
+            store::SqliteStore st(loaded->cfg.store.path, loaded->cfg.store.busy_timeout, true);
+            std::printf("  exists, schema version %d\n", st.schema_version());
+            if (::access(loaded->cfg.store.path.c_str(), W_OK) != 0) {
+                std::printf("  PROBLEM: the store file is not writable by this user\n");
+                ++problems;
+            }
+        } else if (!dir.empty() && std::filesystem::exists(dir) && ::access(dir.c_str(), W_OK) != 0) {
+            std::printf("  PROBLEM: the folder %s is not writable by this user\n", dir.c_str());
+            ++problems;
+        } else {
+            std::printf("  will be created on first run\n");
+        }
+    } catch (const std::exception& e) {
+        std::printf("  PROBLEM: %s\n", e.what());
+        ++problems;
+    }
+    std::printf("\n%s\n", problems ? fmt::format("{} problem(s) found", problems).c_str() : "all checks passed");
+    return problems ? exit_runtime : exit_ok;
+}
+
+}  // namespace dmvlog::cli

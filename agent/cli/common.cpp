@@ -1,0 +1,90 @@
+#include "agent/cli/common.h"
+
+#include "agent/cli/cli.h"
+
+#include <cstdio>
+#include <cxxopts.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace dmvlog::cli {
+
+std::optional<Loaded> load(const std::optional<std::string>& config_arg, bool for_run) {
+    Loaded out;
+    try {
+        out.decls = collect::load_builtin();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "dmvlog: built-in collector declarations are invalid: %s\n", e.what());
+        return std::nullopt;
+    }
+    try {
+        auto path = config::config_path(config_arg);
+        out.cfg = config::load_file(path, collect::collector_names(out.decls));
+        if (for_run) config::validate_for_run(out.cfg);
+        collect::apply_overrides(out.decls, out.cfg, &out.warnings);
+    } catch (const config::ConfigError& e) {
+        std::fprintf(stderr, "dmvlog: configuration error: %s\n", e.what());
+        return std::nullopt;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "dmvlog: configuration error: %s\n", e.what());
+        return std::nullopt;
+    }
+    return out;
+}
+
+void setup_logging(const std::string& level) {
+    auto logger = spdlog::stderr_color_mt("dmvlog");
+    spdlog::set_default_logger(logger);
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    spdlog::set_level(spdlog::level::from_str(level));
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : text) {
+        if (c == ',') {
+            if (!cur.empty()) out.push_back(cur);
+            cur.clear();
+        } else if (c != ' ') {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) out.push_back(cur);
+    return out;
+}
+
+namespace {
+
+std::vector<char*> argv_of(const std::string& name, const Args& args, std::vector<std::string>& storage) {
+    storage.clear();
+    storage.push_back("dmvlog " + name);
+    storage.insert(storage.end(), args.begin(), args.end());
+    std::vector<char*> out;
+    for (auto& s : storage) out.push_back(s.data());
+    return out;
+}
+
+}  // namespace
+
+int parse_or_usage(cxxopts::Options& opts, const std::string& name, const Args& args, cxxopts::ParseResult& out) {
+    std::vector<std::string> storage;
+    auto argv = argv_of(name, args, storage);
+    try {
+        out = opts.parse(static_cast<int>(argv.size()), argv.data());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "dmvlog %s: %s\n\n%s", name.c_str(), e.what(), opts.help().c_str());
+        return exit_usage;
+    }
+    if (out.count("help")) {
+        std::fputs(opts.help().c_str(), stdout);
+        return exit_ok;
+    }
+    if (!out.unmatched().empty()) {
+        std::fprintf(stderr, "dmvlog %s: unexpected argument '%s'\n", name.c_str(), out.unmatched()[0].c_str());
+        return exit_usage;
+    }
+    return -1;
+}
+
+}  // namespace dmvlog::cli

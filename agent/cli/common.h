@@ -1,0 +1,35 @@
+// What the subcommands share: loading configuration and declarations, logging set-up.
+#pragma once
+
+#include <cxxopts.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/collect/declaration.h"
+#include "agent/config/config.h"
+
+namespace dmvlog::cli {
+
+struct Loaded {
+    config::Config cfg;
+    std::vector<collect::CollectorDecl> decls;
+    std::vector<std::string> warnings;
+};
+
+// Loads the configuration (--config, $DMVLOG_CONFIG or the default path) and the collector declarations
+// with the configuration's overrides. On error prints it to stderr and returns nullopt (exit status 2).
+std::optional<Loaded> load(const std::optional<std::string>& config_arg, bool for_run);
+
+// Logs to stderr with the given level name (trace, debug, info, warn, error).
+void setup_logging(const std::string& level);
+
+// Parses a subcommand's arguments. Returns -1 to go on, or the exit status to return now (help shown:
+// 0; bad arguments: 2, with the message and the help on stderr).
+int parse_or_usage(cxxopts::Options& opts, const std::string& name, const std::vector<std::string>& args,
+                   cxxopts::ParseResult& out);
+
+// Splits "a,b,c".
+std::vector<std::string> split_list(const std::string& text);
+
+}  // namespace dmvlog::cli

@@ -1,0 +1,143 @@
+#include "agent/collect/snapshot_builder.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fmt/format.h>
+
+#include "agent/collect/statement_slice.h"
+
+namespace dmvlog::collect {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+int find_column(const std::vector<odbc::ColumnInfo>& cols, std::string_view name) {
+    for (std::size_t i = 0; i < cols.size(); ++i)
+        if (iequals(cols[i].name, name)) return static_cast<int>(i);
+    return -1;
+}
+
+std::optional<long long> as_int(const Value& v) {
+    if (auto p = std::get_if<std::int64_t>(&v)) return *p;
+    return std::nullopt;
+}
+
+std::int64_t value_bytes(const Value& v) {
+    return std::visit(
+        [](const auto& x) -> std::int64_t {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, Bytes>) return static_cast<std::int64_t>(x.size());
+            else if constexpr (std::is_same_v<T, Decimal>) return static_cast<std::int64_t>(x.digits.size());
+            else if constexpr (std::is_same_v<T, std::monostate>) return 0;
+            else return 8;
+        },
+        v);
+}
+
+}  // namespace
+
+SnapshotBuilder::SnapshotBuilder(const CollectorDecl& decl, std::string instance) : decl_(decl) {
+    snap_.instance = std::move(instance);
+    snap_.collector = decl.name;
+    snap_.table = decl.table;
+}
+
+void SnapshotBuilder::begin_result(const std::vector<odbc::ColumnInfo>& columns) {
+    ++result_index_;
+    if (result_index_ == 0) {
+        for (const char* name : {"collected_at", "utc_offset_minutes"}) {
+            if (find_column(columns, name) < 0)
+                throw ShapeError(fmt::format("collector {}: the snapshot clock result has no column {}", decl_.name, name));
+        }
+        column_index_ = {find_column(columns, "collected_at"), find_column(columns, "utc_offset_minutes"),
+                         find_column(columns, "sqlserver_start_time")};
+        return;
+    }
+    if (result_index_ > 1) return;  // extra result sets are ignored
+    have_rows_ = true;
+    column_index_.clear();
+    std::vector<std::string> missing;
+    for (const auto& c : decl_.columns) {
+        int idx = find_column(columns, c.name);
+        if (idx < 0) missing.push_back(c.name);
+        column_index_.push_back(idx);
+    }
+    if (!missing.empty()) {
+        std::string list;
+        for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+        throw ShapeError(fmt::format("collector {}: the server's result lacks declared column(s) {} (declared in {})",
+                                     decl_.name, list, decl_.declaration_file));
+    }
+    derived_index_.clear();
+    for (const auto& d : decl_.derived) {
+        derived_index_.push_back(
+            {find_column(columns, d.text_column), find_column(columns, d.start_column), find_column(columns, d.end_column)});
+    }
+}
+
+void SnapshotBuilder::add_text(Row& out, const Value& v) {
+    const auto* s = std::get_if<std::string>(&v);
+    if (!s) {
+        out.emplace_back();
+        return;
+    }
+    auto h = store::text_hash(*s);
+    out.emplace_back(h);
+    if (seen_texts_.insert(h).second) snap_.texts.emplace_back(h, *s);
+}
+
+void SnapshotBuilder::row(Row&& values) {
+    for (const auto& v : values) bytes_ += value_bytes(v);
+    if (result_index_ == 0) {
+        if (have_clock_) return;
+        const auto& at = values.at(static_cast<std::size_t>(column_index_[0]));
+        const auto* ts = std::get_if<Timestamp>(&at);
+        if (!ts) throw ShapeError(fmt::format("collector {}: collected_at is not a timestamp", decl_.name));
+        snap_.collected_at = *ts;
+        if (auto off = as_int(values.at(static_cast<std::size_t>(column_index_[1])))) snap_.utc_offset_minutes = static_cast<int>(*off);
+        if (column_index_[2] >= 0) {
+            if (const auto* st = std::get_if<Timestamp>(&values.at(static_cast<std::size_t>(column_index_[2]))))
+                snap_.sqlserver_start_time = *st;
+        }
+        have_clock_ = true;
+        return;
+    }
+    if (result_index_ != 1) return;
+    // Derived slices first, from the values as received (nothing has been moved yet).
+    std::vector<Value> derived;
+    derived.reserve(decl_.derived.size());
+    for (const auto& di : derived_index_) {
+        const std::string* batch = di.text >= 0 ? std::get_if<std::string>(&values[static_cast<std::size_t>(di.text)]) : nullptr;
+        if (!batch) {
+            derived.emplace_back();
+            continue;
+        }
+        auto start = di.start >= 0 ? as_int(values[static_cast<std::size_t>(di.start)]) : std::nullopt;
+        auto end = di.end >= 0 ? as_int(values[static_cast<std::size_t>(di.end)]) : std::nullopt;
+        derived.emplace_back(slice_statement(*batch, start, end));
+    }
+    Row out;
+    out.reserve(decl_.columns.size() + decl_.derived.size());
+    for (std::size_t i = 0; i < decl_.columns.size(); ++i) {
+        auto& v = values[static_cast<std::size_t>(column_index_[i])];
+        if (decl_.columns[i].text) add_text(out, v);
+        else out.push_back(std::move(v));
+    }
+    for (const auto& d : derived) add_text(out, d);
+    snap_.rows.push_back(std::move(out));
+}
+
+void SnapshotBuilder::end_result(long long) {}
+
+store::Snapshot SnapshotBuilder::take() {
+    if (!have_clock_) throw ShapeError(fmt::format("collector {}: the server did not return the snapshot clock row", decl_.name));
+    if (!have_rows_) throw ShapeError(fmt::format("collector {}: the server returned no row result set", decl_.name));
+    return std::move(snap_);
+}
+
+}  // namespace dmvlog::collect

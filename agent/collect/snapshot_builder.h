@@ -1,0 +1,52 @@
+// Turns the result sets of one collector run into a store Snapshot: result set 1 is the snapshot clock,
+// result set 2 the rows, mapped by column name onto the declaration (text stored once, statements sliced).
+#pragma once
+
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "agent/collect/declaration.h"
+#include "agent/odbc/result.h"
+#include "agent/store/store.h"
+
+namespace dmvlog::collect {
+
+// The server's answer does not have the shape the declaration promises (a missing column, no clock row).
+// Treated as an incompatible error: the collector is disabled with this message.
+class ShapeError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class SnapshotBuilder final : public odbc::ResultSink {
+public:
+    SnapshotBuilder(const CollectorDecl& decl, std::string instance);
+
+    void begin_result(const std::vector<odbc::ColumnInfo>& columns) override;
+    void row(Row&& values) override;
+    void end_result(long long row_count) override;
+
+    // Throws ShapeError when the answer was incomplete (no clock, or no row result set).
+    store::Snapshot take();
+    std::int64_t bytes() const { return bytes_; }
+
+private:
+    void add_text(Row& out, const Value& v);
+
+    const CollectorDecl& decl_;
+    store::Snapshot snap_;
+    int result_index_ = -1;
+    bool have_clock_ = false;
+    bool have_rows_ = false;
+    std::vector<int> column_index_;      // per declared column: index in the row result set
+    struct DerivedIndex {
+        int text = -1, start = -1, end = -1;
+    };
+    std::vector<DerivedIndex> derived_index_;
+    std::set<std::int64_t> seen_texts_;
+    std::int64_t bytes_ = 0;
+};
+
+}  // namespace dmvlog::collect

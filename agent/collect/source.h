@@ -1,0 +1,106 @@
+// One SQL Server instance as a source: a small pool of ODBC connections, each set up the way every dmvlog
+// session is (READ UNCOMMITTED, LOCK_TIMEOUT, DEADLOCK_PRIORITY LOW, NOCOUNT), reconnected with full-jitter
+// exponential backoff after a failure, and what the server told us about itself at connect.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config/config.h"
+#include "agent/core/backoff.h"
+#include "agent/core/value.h"
+#include "agent/odbc/connection.h"
+
+namespace dmvlog::collect {
+
+// What `/* dmvlog:check */` (sql/agent/check.sql) returns.
+struct ServerInfo {
+    std::string product_version;   // "16.0.4135.4"
+    std::string product_level;
+    std::string edition;
+    std::string server_name;
+    std::string version_string;    // @@VERSION
+    std::string login_name;
+    int major_version = 0;         // 13 = 2016 ... 16 = 2022
+    std::optional<bool> view_server_state;
+    std::optional<bool> view_server_performance_state;
+    std::optional<bool> alter_any_event_session;
+    std::optional<Timestamp> server_utc_time;
+    int utc_offset_minutes = 0;
+};
+
+// Product name of a major version ("SQL Server 2022").
+std::string product_name(int major_version);
+
+// The source cannot be used right now (it is waiting before the next reconnect attempt).
+class SourceUnavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Reads check.sql's single row.
+ServerInfo read_server_info(odbc::Connection& conn);
+
+class InstanceSource {
+public:
+    InstanceSource(odbc::Environment& env, config::Instance instance, std::string password, unsigned pool_size = 2);
+    ~InstanceSource();
+
+    // A connection borrowed from the pool; returned when the lease ends. Mark it broken() after a
+    // communication error so that it is dropped instead of reused.
+    class Lease {
+    public:
+        Lease(InstanceSource& src, std::unique_ptr<odbc::Connection> conn) : src_(&src), conn_(std::move(conn)) {}
+        Lease(Lease&& o) noexcept : src_(o.src_), conn_(std::move(o.conn_)) { o.src_ = nullptr; }
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        Lease& operator=(Lease&&) = delete;
+        ~Lease();
+        odbc::Connection& operator*() { return *conn_; }
+        odbc::Connection* operator->() { return conn_.get(); }
+
+    private:
+        InstanceSource* src_;
+        std::unique_ptr<odbc::Connection> conn_;
+    };
+
+    // A connected connection. Connects when the pool has none idle; throws odbc::Error when connecting fails
+    // (and starts the backoff), SourceUnavailable while backing off.
+    Lease acquire();
+    // The server's details from the first successful connect (nullopt before).
+    std::optional<ServerInfo> info() const;
+    // Cancels every statement running on this source's connections (shutdown).
+    void cancel_all();
+    const config::Instance& instance() const { return instance_; }
+    // How long until the next reconnect attempt is allowed (zero when not backing off).
+    std::chrono::milliseconds backoff_remaining() const;
+    std::uint64_t reconnects() const;
+
+private:
+    friend class Lease;
+    void give_back(std::unique_ptr<odbc::Connection> conn);
+    std::unique_ptr<odbc::Connection> open();
+
+    odbc::Environment& env_;
+    config::Instance instance_;
+    std::string password_;
+    unsigned pool_size_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<std::unique_ptr<odbc::Connection>> idle_;
+    std::vector<odbc::Connection*> busy_;
+    unsigned open_count_ = 0;
+    Backoff backoff_;
+    std::chrono::steady_clock::time_point next_attempt_{};
+    std::string last_error_;
+    std::optional<ServerInfo> info_;
+    std::uint64_t reconnects_ = 0;
+    bool ever_connected_ = false;
+};
+
+}  // namespace dmvlog::collect

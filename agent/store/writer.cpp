@@ -1,0 +1,104 @@
+#include "agent/store/writer.h"
+
+#include <spdlog/spdlog.h>
+
+#include "agent/core/backoff.h"
+
+namespace dmvlog::store {
+
+Writer::Writer(Store& store, std::size_t max_queue) : store_(store), max_queue_(max_queue ? max_queue : 1) {
+    thread_ = std::thread([this] { loop(); });
+}
+
+Writer::~Writer() { stop(std::chrono::milliseconds(0)); }
+
+void Writer::submit(Snapshot snapshot, RunRecord run) {
+    {
+        std::lock_guard lock(mu_);
+        if (queue_.size() >= max_queue_) {
+            queue_.pop_front();
+            ++stats_.dropped;
+            spdlog::error("store writer: queue full ({} items), dropped the oldest snapshot", max_queue_);
+        }
+        queue_.push_back(Item{std::move(snapshot), std::move(run)});
+    }
+    cv_.notify_one();
+}
+
+void Writer::submit(RunRecord run) {
+    {
+        std::lock_guard lock(mu_);
+        if (queue_.size() >= max_queue_) {
+            queue_.pop_front();
+            ++stats_.dropped;
+        }
+        queue_.push_back(Item{std::nullopt, std::move(run)});
+    }
+    cv_.notify_one();
+}
+
+bool Writer::flush(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return drained_.wait_for(lock, timeout, [this] { return queue_.empty() && !busy_; });
+}
+
+void Writer::stop(std::chrono::milliseconds timeout) {
+    if (!thread_.joinable()) return;
+    flush(timeout);
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+}
+
+Writer::Stats Writer::stats() const {
+    std::lock_guard lock(mu_);
+    Stats s = stats_;
+    s.queued = queue_.size();
+    return s;
+}
+
+void Writer::loop() {
+    Backoff backoff(std::chrono::milliseconds(200), std::chrono::milliseconds(10000));
+    std::unique_lock lock(mu_);
+    for (;;) {
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping and drained
+        if (stopping_ && stats_.failures > 0 && !stats_.last_error.empty()) return;  // store still failing at stop
+        Item item = std::move(queue_.front());
+        queue_.pop_front();
+        busy_ = true;
+        lock.unlock();
+        std::string error;
+        bool duplicate = false;
+        try {
+            if (item.snapshot) duplicate = !store_.write(*item.snapshot, item.run);
+            else store_.record_run(item.run);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        lock.lock();
+        busy_ = false;
+        if (error.empty()) {
+            backoff.reset();
+            stats_.last_error.clear();
+            if (!item.snapshot) ++stats_.runs;
+            else if (duplicate) ++stats_.duplicates;
+            else ++stats_.written;
+            if (queue_.empty()) drained_.notify_all();
+            continue;
+        }
+        // Keep the item at the front and retry after a pause (or give up at stop).
+        ++stats_.failures;
+        stats_.last_error = error;
+        queue_.push_front(std::move(item));
+        if (stopping_) return;
+        auto wait = backoff.next();
+        spdlog::warn("store write failed, retrying in {} ms: {}", wait.count(), error);
+        cv_.wait_for(lock, wait, [this] { return stopping_; });
+    }
+}
+
+}  // namespace dmvlog::store

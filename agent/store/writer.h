@@ -1,0 +1,62 @@
+// The one writer of a store: collectors hand over snapshots and go on; one thread writes them in order.
+// A write that fails is kept and retried with backoff (nothing collected is dropped while the queue has room).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "agent/store/store.h"
+
+namespace dmvlog::store {
+
+class Writer {
+public:
+    struct Stats {
+        std::uint64_t written = 0;       // snapshots committed
+        std::uint64_t duplicates = 0;    // snapshots already in the store (not written again)
+        std::uint64_t runs = 0;          // run records without a snapshot
+        std::uint64_t failures = 0;      // failed write attempts (each retried)
+        std::uint64_t dropped = 0;       // items dropped because the queue was full
+        std::size_t queued = 0;
+        std::string last_error;
+    };
+
+    // max_queue: items kept in memory while the store cannot be written; the oldest go first beyond it.
+    explicit Writer(Store& store, std::size_t max_queue = 10000);
+    ~Writer();
+    Writer(const Writer&) = delete;
+    Writer& operator=(const Writer&) = delete;
+
+    void submit(Snapshot snapshot, RunRecord run);
+    void submit(RunRecord run);
+    // Waits until everything submitted so far is written, or the timeout passes. True if all was written.
+    bool flush(std::chrono::milliseconds timeout);
+    // Writes what it can within the timeout, then stops the thread.
+    void stop(std::chrono::milliseconds timeout);
+    Stats stats() const;
+
+private:
+    struct Item {
+        std::optional<Snapshot> snapshot;
+        RunRecord run;
+    };
+    void loop();
+
+    Store& store_;
+    std::size_t max_queue_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::condition_variable drained_;
+    std::deque<Item> queue_;
+    bool busy_ = false;
+    bool stopping_ = false;
+    Stats stats_;
+    std::thread thread_;
+};
+
+}  // namespace dmvlog::store

@@ -1,0 +1,259 @@
+"""SimEngine: answers the protocol layer from the simulated server, and takes control commands.
+
+Every call first moves the model to the current simulated time (SimServer.advance_to), then answers. Faults,
+scripted in the scenario ([[fault]], at/until offsets in simulated seconds) or set through the control
+port, change what is answered:
+  refuse        accept_connections() is False (the listener closes new sockets)
+  never_answer  answer_on_connect() is False (no PRELOGIN reply)
+  delay         [Delay(seconds)] before the answer to a tag
+  hang          [Hang()] instead of the answer to a tag
+  drop          DropConnection(after_rows) before the last result set of the answer to a tag
+  login_fail    login() refuses a login with 18456
+  deny          Error 300 (VIEW SERVER STATE denied) instead of the answer to a tag
+A fault without a tag (delay, hang, drop, deny) applies to every tagged query except `check`. A restart
+(scenario [[restart]] or control {"cmd": "restart"}) refuses connections during its outage and drops every
+connection made before it on its next query.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+from collections import Counter, deque
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from sim import answers
+from sim.answers.connect import can_view_server_state
+from sim.model.clock import SimClock
+from sim.model.server import SimServer
+from sim.model.truth import iso
+from sim.results import Delay, DropConnection, Engine, Error, Hang, Result, ResultSet, Session
+from sim.scenario import FAULT_KINDS, Scenario, load_scenario, parse_utc
+
+MAX_LOGGED = 10000
+
+
+@dataclass
+class Fault:
+    id: int
+    kind: str
+    start: float                   # offset, simulated seconds
+    until: Optional[float] = None  # None: until cleared
+    tag: Optional[str] = None
+    seconds: float = 0.0
+    after_rows: int = 0
+    login: Optional[str] = None
+    source: str = "control"
+
+    def active(self, t: float) -> bool:
+        return self.start <= t and (self.until is None or t < self.until)
+
+    def matches(self, tag: Optional[str]) -> bool:
+        if self.tag in (None, "*"):
+            return tag is not None and tag != "check"
+        return self.tag == tag
+
+    def as_dict(self, server: SimServer) -> dict:
+        return {"id": self.id, "kind": self.kind, "tag": self.tag, "seconds": self.seconds,
+                "after_rows": self.after_rows, "login": self.login, "source": self.source,
+                "from": iso(server.dt(self.start)), "until": iso(server.dt(self.until)) if self.until is not None else None}
+
+
+class SimEngine(Engine):
+    def __init__(self, scenario_path: str | Scenario, speed: float = 1.0, seed: int = 1,
+                 wall=None, now: Optional[dt.datetime] = None):
+        scenario = scenario_path if isinstance(scenario_path, Scenario) else load_scenario(scenario_path, now)
+        self.scenario = scenario
+        self.server = SimServer(scenario, seed)
+        self.clock = SimClock(scenario.start, speed, wall) if wall else SimClock(scenario.start, speed)
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self.faults: list[Fault] = []
+        for f in scenario.fault:
+            self.faults.append(Fault(next(self._ids), f["kind"], f["at"], f["until"], f["tag"], f["seconds"],
+                                     f["after_rows"], f["login"], "scenario"))
+        self.queries: deque = deque(maxlen=MAX_LOGGED)
+        self.by_tag: Counter = Counter()
+        self.total = 0
+        self.logins_ok = 0
+        self.logins_failed = 0
+        self._generation_of: dict[int, int] = {}     # spid -> server generation at login
+
+    # -- time
+
+    def _sync(self) -> float:
+        t = self.clock.elapsed()
+        self.server.advance_to(t)
+        self.server.now_offset = t
+        return t
+
+    def _active(self, kind: str, t: float) -> list[Fault]:
+        return [f for f in self.faults if f.kind == kind and f.active(t)]
+
+    # -- Engine interface
+
+    def accept_connections(self) -> bool:
+        with self._lock:
+            t = self._sync()
+            return not self.server.is_down(t) and not self._active("refuse", t)
+
+    def answer_on_connect(self) -> bool:
+        with self._lock:
+            return not self._active("never_answer", self._sync())
+
+    def login(self, session: Session, password: str) -> Optional[Error]:
+        with self._lock:
+            t = self._sync()
+            fail = Error(18456, f"Login failed for user '{session.login}'.", state=1, severity=14)
+            if self.server.is_down(t):
+                self.logins_failed += 1
+                return Error(17187, "SQL Server is not ready to accept new client connections. Wait a few "
+                                    "minutes before trying again.", severity=16)
+            if any(f.login and f.login.lower() == session.login.lower() for f in self._active("login_fail", t)):
+                self.logins_failed += 1
+                return fail
+            spec = next((x for x in self.scenario.logins if x.name.lower() == session.login.lower()), None)
+            if spec is None or spec.password != password:
+                self.logins_failed += 1
+                return fail
+            self.logins_ok += 1
+            self._generation_of[session.spid] = self.server.generation
+            return None
+
+    def disconnect(self, session: Session) -> None:
+        with self._lock:
+            self._generation_of.pop(session.spid, None)
+
+    def execute(self, session: Session, sql: str, params: dict[str, Any]) -> list[Result]:
+        with self._lock:
+            t = self._sync()
+            tag = answers.tag_of(sql)
+            gen = self._generation_of.get(session.spid)
+            if self.server.is_down(t) or (gen is not None and gen != self.server.generation):
+                # the instance restarted since this connection logged in: the socket is gone
+                self._generation_of.pop(session.spid, None)
+                return self._log(session, tag, t, [DropConnection()], "dropped: restarted")
+            if session.spid not in self._generation_of:
+                self._generation_of[session.spid] = self.server.generation
+            hang = [f for f in self._active("hang", t) if f.matches(tag)]
+            if hang:
+                return self._log(session, tag, t, [Hang()], "fault: hang")
+            deny = [f for f in self._active("deny", t) if f.matches(tag)]
+            if tag is not None and tag != "check" and (
+                    deny or tag in self.scenario.denied_tags or not can_view_server_state(self.server, session.login)):
+                out: list[Result] = [Error(300, "VIEW SERVER STATE permission was denied on object 'server', "
+                                                "database 'master'.", state=1, severity=14)]
+                return self._log(session, tag, t, out, "error 300")
+            out = answers.answer(self.server, session, sql, tag)
+            note = "ok"
+            drop = [f for f in self._active("drop", t) if f.matches(tag)]
+            if drop:
+                idx = max((i for i, r in enumerate(out) if isinstance(r, ResultSet)), default=len(out))
+                out = out[:idx] + [DropConnection(after_rows=drop[0].after_rows)] + out[idx:]
+                note = f"fault: drop after {drop[0].after_rows} rows"
+            delay = [f for f in self._active("delay", t) if f.matches(tag)]
+            if delay:
+                out = [Delay(max(f.seconds for f in delay))] + out
+                note = f"fault: delay {max(f.seconds for f in delay)} s"
+            errors = [r for r in out if isinstance(r, Error)]
+            if errors and note == "ok":
+                note = f"error {errors[0].number}"
+            return self._log(session, tag, t, out, note)
+
+    def _log(self, session: Session, tag: Optional[str], t: float, out: list[Result], note: str) -> list[Result]:
+        self.total += 1
+        self.by_tag[tag or "(untagged)"] += 1
+        self.queries.append({"tag": tag, "at": iso(self.server.dt(t)), "spid": session.spid,
+                             "login": session.login, "outcome": note})
+        return out
+
+    # -- control port
+
+    def control(self, cmd: dict) -> dict:
+        with self._lock:
+            try:
+                name = cmd.get("cmd")
+                fn = getattr(self, f"_cmd_{name}", None) if isinstance(name, str) else None
+                if fn is None:
+                    return {"ok": False, "error": f"unknown command {name!r}; known: " + ", ".join(
+                        sorted(n[5:] for n in dir(self) if n.startswith("_cmd_")))}
+                return {"ok": True, **fn(cmd)}
+            except (ValueError, TypeError, KeyError) as e:
+                return {"ok": False, "error": str(e)}
+
+    def _now_info(self) -> dict:
+        t = self._sync()
+        return {"now": iso(self.server.dt(t)), "offset_seconds": round(t, 6), "paused": self.clock.paused,
+                "speed": self.clock.speed, "sqlserver_start_time": self.server.sqlserver_start_time.isoformat(),
+                "down": self.server.is_down(t)}
+
+    def _cmd_now(self, cmd: dict) -> dict:
+        return self._now_info()
+
+    def _cmd_pause(self, cmd: dict) -> dict:
+        self.clock.pause()
+        return self._now_info()
+
+    def _cmd_resume(self, cmd: dict) -> dict:
+        self.clock.resume()
+        return self._now_info()
+
+    def _cmd_advance(self, cmd: dict) -> dict:
+        s = float(cmd["seconds"])
+        if s < 0 or s > 30 * 86400:
+            raise ValueError("seconds must be between 0 and 30 days")
+        self.clock.advance(s)
+        return self._now_info()
+
+    def _cmd_fault(self, cmd: dict) -> dict:
+        kind = cmd.get("kind")
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(sorted(FAULT_KINDS))}")
+        t = self._sync()
+        fs = cmd.get("for_seconds")
+        f = Fault(next(self._ids), kind, t, t + float(fs) if fs is not None else None, cmd.get("tag"),
+                  float(cmd.get("seconds", 0) or 0), int(cmd.get("after_rows", 0) or 0), cmd.get("login"))
+        if kind == "delay" and f.seconds <= 0:
+            raise ValueError("a delay fault needs seconds > 0")
+        if kind == "login_fail" and not f.login:
+            raise ValueError("a login_fail fault needs login")
+        if kind == "deny" and not f.tag:
+            raise ValueError("a deny fault needs tag")
+        self.faults.append(f)
+        return {"fault": f.as_dict(self.server)}
+
+    def _cmd_clear_faults(self, cmd: dict) -> dict:
+        n = len(self.faults)
+        self.faults = []
+        return {"cleared": n}
+
+    def _cmd_faults(self, cmd: dict) -> dict:
+        t = self._sync()
+        return {"faults": [f.as_dict(self.server) | {"active": f.active(t)} for f in self.faults]}
+
+    def _cmd_restart(self, cmd: dict) -> dict:
+        outage = float(cmd.get("outage_seconds", 0) or 0)
+        if outage < 0:
+            raise ValueError("outage_seconds must be >= 0")
+        t = self._sync()
+        self.server.restart(self.server.model_time if self.server.model_time <= t else t, outage)
+        return self._now_info()
+
+    def _cmd_truth(self, cmd: dict) -> dict:
+        self._sync()
+        t0 = parse_utc(cmd["from"], "from")
+        t1 = parse_utc(cmd["to"], "to")
+        if t1 < t0:
+            raise ValueError("'to' is before 'from'")
+        return self.server.truth_window(t0, t1)
+
+    def _cmd_stats(self, cmd: dict) -> dict:
+        return {"total": self.total, "by_tag": dict(self.by_tag), "queries": list(self.queries),
+                "logins_ok": self.logins_ok, "logins_failed": self.logins_failed,
+                "completed_requests": self.server.workload.completed}
+
+    def _cmd_scenario(self, cmd: dict) -> dict:
+        sc = self.scenario
+        return {"name": sc.name, "description": sc.description, "start": iso(sc.start), "duration_s": sc.duration,
+                "sessions": len(self.server.workload.sessions), "databases": len(self.server.databases)}

@@ -1,0 +1,96 @@
+"""Entry point of the simulator.
+
+    sqlserver-sim --port N [--scenario FILE] [--speed X] [--seed S] [--control-port M] [--log FILE]
+                  [--engine selftest | sim | MODULE:NAME]
+
+Prints `listening on N` (the real port; --port 0 picks a free one) once it accepts clients, then
+`control on M` when a control port was asked for. Each answered query is logged as one line (time, spid,
+first 200 characters, outcome) to --log or stderr. SIGTERM and SIGINT stop it with exit status 0.
+
+Engines: `sim` (the default when --scenario is given) is sim.engine.SimEngine(scenario, speed=, seed=);
+`selftest` (the default without --scenario) is the minimal sim.selftest.BasicEngine; MODULE:NAME imports
+NAME from MODULE (relative to this folder) and calls it with scenario=, speed=, seed=. Whatever the engine,
+it is wrapped by sim.selftest.SelfTest, so the /* dmvlog:selftest_* */ queries always work.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import sys
+from typing import Any, Optional, TextIO
+
+from .selftest import BasicEngine, SelfTest
+from .tds.server import Server
+
+
+def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="sqlserver-sim", description="SQL Server wire-level simulator (TDS 7.4)")
+    p.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1 (0 = pick a free one)")
+    p.add_argument("--scenario", help="scenario file for the simulation engine")
+    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the simulation")
+    p.add_argument("--control-port", type=int, default=None, help="JSON-lines control port (0 = free one)")
+    p.add_argument("--log", help="query log file (default: stderr)")
+    p.add_argument("--engine", default=None,
+                   help="'sim' (default with --scenario), 'selftest' (default without), or MODULE:NAME")
+    return p.parse_args(argv)
+
+
+def make_engine(args: argparse.Namespace) -> Any:
+    kind = args.engine or ("sim" if args.scenario else "selftest")
+    if kind == "selftest":
+        inner: Any = BasicEngine()
+    elif kind == "sim":
+        if not args.scenario:
+            raise SystemExit("sqlserver-sim: --engine sim needs --scenario")
+        from .engine import SimEngine
+        inner = SimEngine(args.scenario, speed=args.speed, seed=args.seed)
+    elif ":" in kind:
+        module, name = kind.split(":", 1)
+        factory = getattr(importlib.import_module(module), name)
+        inner = factory(scenario=args.scenario, speed=args.speed, seed=args.seed)
+    else:
+        raise SystemExit(f"sqlserver-sim: unknown engine {kind!r}")
+    return SelfTest(inner)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    log: TextIO = open(args.log, "a", encoding="utf-8") if args.log else sys.stderr
+    engine = make_engine(args)
+    server = Server(engine, log)
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        server.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    port = server.bind(args.port)
+    control = None
+    if args.control_port is not None:
+        from .control import ControlServer
+        control = ControlServer(server)
+        control_port = control.bind(args.control_port)
+        control.start()
+    print(f"listening on {port}", flush=True)
+    if control is not None:
+        print(f"control on {control_port}", flush=True)
+    server.log_text(f"simulator started on port {port}"
+                    + (f", control port {control_port}" if control is not None else ""))
+    try:
+        server.serve()
+    finally:
+        if control is not None:
+            control.close()
+        n = server.kill_connections()
+        server.log_text(f"simulator stopping ({n} connection(s) closed)")
+        try:
+            log.flush()
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+    # daemon threads may still be blocked on sockets; leave without waiting for them
+    os._exit(0)
