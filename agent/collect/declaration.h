@@ -51,7 +51,7 @@ struct CollectorDecl {
     std::string scope = "server";   // "server" or "database"
     int min_version = 13;           // major version (13 = 2016, 14 = 2017, 15 = 2019, 16 = 2022)
     std::chrono::milliseconds interval{60000};
-    std::chrono::milliseconds timeout{30000};
+    std::chrono::milliseconds timeout{30000};   // declared default: 30s, or the interval when that is shorter
     std::chrono::seconds retention{30 * 86400};
     std::vector<std::pair<std::string, long long>> params;  // in declaration order
     std::vector<ColumnDecl> columns;
@@ -74,7 +74,8 @@ std::vector<CollectorDecl> parse_declaration(std::string_view toml_text, const s
 
 // Applies [collectors.NAME] overrides from the configuration (enabled, interval, timeout, retention, params).
 // Throws config::ConfigError for an override of an undeclared collector or param (at CollectorOverride::line).
-// When warnings is given, appends a message for each collector whose timeout ends up longer than its interval.
+// When warnings is given, appends a message for each collector whose timeout ends up longer than its interval
+// (unless the override set both, which config::parse already reported in Config::warnings).
 void apply_overrides(std::vector<CollectorDecl>& decls, const config::Config& cfg,
                      std::vector<std::string>* warnings = nullptr);
 

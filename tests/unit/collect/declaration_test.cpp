@@ -267,8 +267,8 @@ TEST(ParseDeclaration, UnknownKeys) {
     EXPECT_EQ(decl_error(decl_text("", "intervall = \"5s\"\n")),
               "collectors/t.toml:7: collector[0].intervall: unknown key; did you mean 'interval'? (allowed keys: name, "
               "description, table, interval, timeout, retention, params, enabled)");
-    EXPECT_EQ(decl_error(decl_text("[derived.x]\nslice = [\"batch_text\", \"s\", \"e\"]\nsplit = 1\n")),
-              "collectors/t.toml:5: derived.x.split: unknown key; did you mean 'slice'? (allowed keys: slice)");
+    EXPECT_EQ(decl_error(decl_text("[derived.x]\nslice = [\"batch_text\", \"s\", \"e\"]\nslices = 1\n")),
+              "collectors/t.toml:5: derived.x.slices: unknown key; did you mean 'slice'? (allowed keys: slice)");
 }
 
 TEST(ParseDeclaration, SqlFile) {
@@ -276,7 +276,7 @@ TEST(ParseDeclaration, SqlFile) {
               "collectors/t.toml:1: sql: query file sql/collectors/nope.sql does not exist");
     EXPECT_EQ(decl_error("sql = \"../agent/check.sql\"\ncolumns = [\"a int\"]\n"),
               "collectors/t.toml:1: sql: must be a file name under sql/collectors/ (got \"../agent/check.sql\")");
-    EXPECT_EQ(decl_error("columns = [\"a int\"]\n"), "collectors/t.toml: sql: missing: name the query file under sql/collectors/");
+    EXPECT_EQ(decl_error("columns = [\"a int\"]\n"), "collectors/t.toml:1: sql: missing: name the query file under sql/collectors/");
 }
 
 TEST(ParseDeclaration, ColumnProblemsNameTheLine) {
@@ -327,7 +327,7 @@ TEST(ParseDeclaration, CollectorValues) {
     EXPECT_EQ(decl_error("sql = \"requests.sql\"\ncolumns = [\"a int\"]\n[[collector]]\nname = \"x\"\n"),
               "collectors/t.toml:3: collector[0].interval: missing: how often the collector runs, e.g. \"1m\"");
     EXPECT_EQ(decl_error("sql = \"requests.sql\"\ncolumns = [\"a int\"]\n"),
-              "collectors/t.toml: collector: missing: declare at least one [[collector]]");
+              "collectors/t.toml:1: collector: missing: declare at least one [[collector]]");
 }
 
 TEST(ParseDeclaration, Params) {
@@ -360,7 +360,7 @@ TEST(ParseDeclaration, CollectorsOfOneFile) {
 
 TEST(ParseDeclaration, TomlSyntaxErrorNamesTheLine) {
     EXPECT_THAT(decl_error("sql = \"requests.sql\"\ncolumns = [\"a int\"\n"),
-                ::testing::StartsWith("collectors/t.toml:3: TOML syntax error: "));
+                ::testing::StartsWith("collectors/t.toml:2: TOML syntax error: "));
 }
 
 TEST(LoadDeclarations, DuplicateNamesAcrossFiles) {
@@ -444,6 +444,12 @@ TEST(ApplyOverrides, WarnsWhenTimeoutEndsUpLongerThanInterval) {
     warnings.clear();
     apply_overrides(decls, config_with("[collectors.requests_5s]\ninterval = \"5s\"\n"), &warnings);
     EXPECT_TRUE(warnings.empty());
+    // Both set in the override: config::parse reports it once, apply_overrides does not repeat it.
+    const auto cfg = config_with("[collectors.requests_5s]\ninterval = \"1s\"\ntimeout = \"2s\"\n");
+    EXPECT_EQ(cfg.warnings.size(), 1u);
+    apply_overrides(decls, cfg, &warnings);
+    EXPECT_TRUE(warnings.empty());
+    EXPECT_EQ(find_decl(decls, "requests_5s").timeout, std::chrono::seconds(2));
 }
 
 // ---- the batch

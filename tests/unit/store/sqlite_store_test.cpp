@@ -97,7 +97,7 @@ TEST_F(SqliteStoreTest, WritesRowsWithOneTimestampAndTextOnce) {
     EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test"), 4);
     EXPECT_EQ(count(s, "SELECT count(DISTINCT collected_at) FROM requests_test"), 2);
     EXPECT_EQ(count(s, "SELECT count(*) FROM sql_text"), 1) << "text is stored once";
-    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE wait_type IS NULL AND start_time IS NULL"), 1);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE wait_type IS NULL AND start_time IS NULL"), 2);
     EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE start_time = '2026-11-23 10:00:00.1234567'"), 2);
     EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE utc_offset_minutes = 540"), 4);
     EXPECT_EQ(count(s, "SELECT length(query_hash) FROM requests_test WHERE session_id = 51 LIMIT 1"), 3);

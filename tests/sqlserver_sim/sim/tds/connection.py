@@ -76,7 +76,7 @@ class Connection:
                 elif ptype == P.RPC:
                     self._rpc(payload)
                 elif ptype == P.ATTENTION:
-                    pass
+                    self.writer.send(K.done(K.DONE_ATTN))
                 elif ptype == P.TRANSACTION_MANAGER:
                     self.writer.send(K.done(K.DONE_FINAL))
                 else:
@@ -248,7 +248,7 @@ class Connection:
             a.run(results)
         except Cancelled:
             a.buf.clear()
-            pass
+            self.writer.send(K.done(K.DONE_ATTN))
             return a.outcome("cancelled by attention")
         except Dropped:
             return a.outcome("connection dropped")

@@ -1,0 +1,109 @@
+#include "agent/collect/snapshot_builder.h"
+
+#include <gtest/gtest.h>
+
+#include "agent/core/time_format.h"
+
+namespace dmvlog::collect {
+namespace {
+
+CollectorDecl decl() {
+    CollectorDecl d;
+    d.name = "requests_test";
+    d.table = "requests_test";
+    d.declaration_file = "collectors/test.toml";
+    d.columns = {parse_column("session_id smallint key"), parse_column("statement_start_offset int"),
+                 parse_column("statement_end_offset int"), parse_column("wait_type nvarchar(60)"),
+                 parse_column("batch_text nvarchar(max) text")};
+    d.derived = {DerivedSlice{"statement_text", "batch_text", "statement_start_offset", "statement_end_offset"}};
+    return d;
+}
+
+std::vector<odbc::ColumnInfo> clock_columns() {
+    return {{"collected_at", 93, 27, 7, false}, {"utc_offset_minutes", 4, 10, 0, false},
+            {"sqlserver_start_time", 93, 23, 3, false}};
+}
+
+Row clock_row() {
+    return {Value{*parse_timestamp("2026-11-23 10:00:05.1234567")}, Value{std::int64_t{-300}},
+            Value{*parse_timestamp("2026-11-01 00:00:00")}};
+}
+
+TEST(SnapshotBuilder, MapsColumnsByNameStoresTextOnceAndSlicesStatements) {
+    auto d = decl();
+    SnapshotBuilder b(d, "prod1");
+    b.begin_result(clock_columns());
+    b.row(clock_row());
+    b.end_result(1);
+    // Columns in a different order than declared, with one extra column the declaration does not know.
+    b.begin_result({{"BATCH_TEXT", -10, 0, 0, true}, {"extra", 4, 10, 0, true}, {"session_id", 5, 5, 0, false},
+                    {"wait_type", -9, 60, 0, true}, {"statement_start_offset", 4, 10, 0, true},
+                    {"statement_end_offset", 4, 10, 0, true}});
+    const std::string batch = "SELECT 1; SELECT 2;";
+    // "SELECT 2;" starts at character 10 (byte 20) and ends at character 18 (byte 36).
+    b.row({Value{batch}, Value{std::int64_t{9}}, Value{std::int64_t{51}}, Value{std::string("LCK_M_X")},
+           Value{std::int64_t{20}}, Value{std::int64_t{36}}});
+    b.row({Value{batch}, Value{std::int64_t{9}}, Value{std::int64_t{52}}, Value{}, Value{std::int64_t{0}},
+           Value{std::int64_t{-1}}});
+    b.row({Value{}, Value{}, Value{std::int64_t{53}}, Value{}, Value{}, Value{}});
+    b.end_result(3);
+    auto snap = b.take();
+    EXPECT_EQ(snap.instance, "prod1");
+    EXPECT_EQ(snap.table, "requests_test");
+    EXPECT_EQ(format_timestamp(snap.collected_at), "2026-11-23 10:00:05.1234567");
+    EXPECT_EQ(snap.utc_offset_minutes, -300);
+    ASSERT_TRUE(snap.sqlserver_start_time.has_value());
+    ASSERT_EQ(snap.rows.size(), 3u);
+    ASSERT_EQ(snap.rows[0].size(), 6u);  // 5 declared + 1 derived
+    EXPECT_EQ(std::get<std::int64_t>(snap.rows[0][0]), 51);
+    EXPECT_EQ(std::get<std::string>(snap.rows[0][3]), "LCK_M_X");
+    EXPECT_EQ(std::get<std::int64_t>(snap.rows[0][4]), store::text_hash(batch));
+    EXPECT_EQ(std::get<std::int64_t>(snap.rows[0][5]), store::text_hash("SELECT 2;"));
+    EXPECT_EQ(std::get<std::int64_t>(snap.rows[1][5]), store::text_hash(batch));
+    EXPECT_TRUE(is_null(snap.rows[2][4]));
+    EXPECT_TRUE(is_null(snap.rows[2][5]));
+    // Three distinct texts (batch, "SELECT 2;"), each once although referenced by several rows.
+    EXPECT_EQ(snap.texts.size(), 2u);
+    EXPECT_GT(b.bytes(), 0);
+}
+
+TEST(SnapshotBuilder, AMissingDeclaredColumnIsAShapeErrorNamingIt) {
+    auto d = decl();
+    SnapshotBuilder b(d, "prod1");
+    b.begin_result(clock_columns());
+    b.row(clock_row());
+    try {
+        b.begin_result({{"session_id", 5, 5, 0, false}, {"batch_text", -10, 0, 0, true}});
+        FAIL() << "expected ShapeError";
+    } catch (const ShapeError& e) {
+        std::string what = e.what();
+        EXPECT_NE(what.find("wait_type"), std::string::npos) << what;
+        EXPECT_NE(what.find("requests_test"), std::string::npos) << what;
+        EXPECT_NE(what.find("collectors/test.toml"), std::string::npos) << what;
+    }
+}
+
+TEST(SnapshotBuilder, NoClockRowOrNoRowsIsAnError) {
+    auto d = decl();
+    SnapshotBuilder no_clock(d, "x");
+    EXPECT_THROW(no_clock.take(), ShapeError);
+    SnapshotBuilder no_rows(d, "x");
+    no_rows.begin_result(clock_columns());
+    no_rows.row(clock_row());
+    EXPECT_THROW(no_rows.take(), ShapeError);
+}
+
+TEST(SnapshotBuilder, AnEmptyResultIsAValidSnapshot) {
+    auto d = decl();
+    SnapshotBuilder b(d, "x");
+    b.begin_result(clock_columns());
+    b.row(clock_row());
+    b.begin_result({{"session_id", 5, 5, 0, false}, {"statement_start_offset", 4, 10, 0, true},
+                    {"statement_end_offset", 4, 10, 0, true}, {"wait_type", -9, 60, 0, true},
+                    {"batch_text", -10, 0, 0, true}});
+    auto snap = b.take();
+    EXPECT_TRUE(snap.rows.empty());
+}
+
+}  // namespace
+}  // namespace dmvlog::collect
