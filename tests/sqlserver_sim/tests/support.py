@@ -15,6 +15,7 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -194,3 +195,205 @@ class FaultStubEngine(BasicEngine):
         else:
             return {"ok": False, "error": f"unknown command {name!r}"}
         return {"ok": True}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A raw TDS client, written independently of the simulator's own code, to check answers token by token.
+
+COLLATION = bytes([0x09, 0x04, 0xD0, 0x00, 0x34])
+
+
+def int_param(name: str, value: Optional[int], output: bool = False) -> bytes:
+    """An RPC parameter of type INTN(4)."""
+    n = name.encode("utf-16-le")
+    head = bytes([len(n) // 2]) + n + bytes([1 if output else 0]) + b"\x26\x04"
+    return head + (b"\x00" if value is None else b"\x04" + struct.pack("<i", value))
+
+
+def nvarchar_param(name: str, value: str) -> bytes:
+    """An RPC parameter of type NVARCHAR(4000)."""
+    n = name.encode("utf-16-le")
+    data = value.encode("utf-16-le")
+    return (bytes([len(n) // 2]) + n + b"\x00" + b"\xe7" + struct.pack("<H", 8000) + COLLATION
+            + struct.pack("<H", len(data)) + data)
+
+
+class RawTdsClient:
+    def __init__(self, port: int, packet_size: int = 4096, timeout: float = 10.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.packet_size = packet_size
+        self.packet_lengths: list[int] = []   # lengths of the packets of the last reply
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def send(self, ptype: int, payload: bytes) -> None:
+        room = self.packet_size - 8
+        chunks = [payload[i:i + room] for i in range(0, len(payload), room)] or [b""]
+        for i, chunk in enumerate(chunks):
+            status = 1 if i == len(chunks) - 1 else 0
+            self.sock.sendall(struct.pack(">BBHHBB", ptype, status, len(chunk) + 8, 0, i + 1, 0) + chunk)
+
+    def _recv_exact(self, n: int) -> bytes:
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            buf += chunk
+        return buf
+
+    def reply(self) -> bytes:
+        """The payload of the next server message (all its packets)."""
+        self.packet_lengths = []
+        parts = []
+        while True:
+            ptype, status, length, _spid, _pid, _win = struct.unpack(">BBHHBB", self._recv_exact(8))
+            if ptype != 0x04:
+                raise ValueError(f"server packet type 0x{ptype:02x}")
+            self.packet_lengths.append(length)
+            parts.append(self._recv_exact(length - 8))
+            if status & 0x01:
+                return b"".join(parts)
+
+    def login(self, user: str = LOGIN, password: str = PASSWORD, database: str = "master") -> list[tuple]:
+        # PRELOGIN: VERSION, ENCRYPTION = not supported, terminator
+        opts = [(0x00, bytes([11, 0, 0, 0, 0, 0])), (0x01, b"\x02")]
+        offset, head, body = 5 * len(opts) + 1, b"", b""
+        for token, data in opts:
+            head += struct.pack(">BHH", token, offset, len(data))
+            body += data
+            offset += len(data)
+        self.send(0x12, head + b"\xff" + body)
+        self.reply()
+        # LOGIN7
+        def scramble(pw: str) -> bytes:
+            return bytes((((b << 4) & 0xF0) | (b >> 4)) ^ 0xA5 for b in pw.encode("utf-16-le"))
+        fields = [("host", "rawclient".encode("utf-16-le")), ("user", user.encode("utf-16-le")),
+                  ("password", scramble(password)), ("app", "rawtest".encode("utf-16-le")),
+                  ("server", b""), ("ext", b""), ("lib", "raw".encode("utf-16-le")), ("lang", b""),
+                  ("db", database.encode("utf-16-le"))]
+        header_size = 36 + 4 * len(fields) + 6 + 4 + 4 + 4 + 4
+        pos, table, data = header_size, b"", b""
+        for _, raw in fields:
+            table += struct.pack("<HH", pos, len(raw) // 2)
+            data += raw
+            pos += len(raw)
+        table += b"\x00" * 6 + struct.pack("<HH", pos, 0) * 3 + struct.pack("<I", 0)
+        fixed = struct.pack("<IIIIIIBBBBiI", header_size + len(data), 0x74000004, self.packet_size, 7, 1234, 0,
+                            0xE0, 0x03, 0, 0, 0, 0x0409)
+        self.send(0x10, fixed + table + data)
+        return tokens(self.reply())
+
+    def batch(self, sql: str) -> list[tuple]:
+        self.send(0x01, struct.pack("<IIHQI", 22, 18, 2, 0, 1) + sql.encode("utf-16-le"))
+        return tokens(self.reply())
+
+    def rpc(self, proc: int | str, params: list[bytes]) -> list[tuple]:
+        all_headers = struct.pack("<IIHQI", 22, 18, 2, 0, 1)
+        if isinstance(proc, int):
+            head = struct.pack("<HH", 0xFFFF, proc)
+        else:
+            name = proc.encode("utf-16-le")
+            head = struct.pack("<H", len(name) // 2) + name
+        self.send(0x03, all_headers + head + b"\x00\x00" + b"".join(params))
+        return tokens(self.reply())
+
+    def attention(self) -> list[tuple]:
+        self.send(0x06, b"")
+        return tokens(self.reply())
+
+
+def _read_intn(data: bytes, pos: int) -> tuple[Optional[int], int]:
+    n = data[pos]
+    if n == 0:
+        return None, pos + 1
+    return int.from_bytes(data[pos + 1:pos + 1 + n], "little", signed=True), pos + 1 + n
+
+
+def tokens(data: bytes) -> list[tuple]:
+    """A server message as a list of tuples: ('DONE'|'DONEPROC'|'DONEINPROC', status, count),
+    ('COLMETADATA', [names]), ('ROW', [values]), ('RETURNSTATUS', n), ('RETURNVALUE', name, value),
+    ('ERROR'|'INFO', number, message), ('ENVCHANGE', kind), ('LOGINACK',). Only the column types the
+    tests use (INTN, NVARCHAR) are understood."""
+    out: list[tuple] = []
+    pos = 0
+    columns: list[tuple[int, int]] = []
+    while pos < len(data):
+        t = data[pos]
+        pos += 1
+        if t in (0xFD, 0xFE, 0xFF):
+            status, _cmd, count = struct.unpack_from("<HHQ", data, pos)
+            pos += 12
+            out.append(({0xFD: "DONE", 0xFE: "DONEPROC", 0xFF: "DONEINPROC"}[t], status, count))
+        elif t == 0x79:
+            out.append(("RETURNSTATUS", struct.unpack_from("<i", data, pos)[0]))
+            pos += 4
+        elif t in (0xAA, 0xAB, 0xE3, 0xAD):
+            length = struct.unpack_from("<H", data, pos)[0]
+            body = data[pos + 2:pos + 2 + length]
+            pos += 2 + length
+            if t in (0xAA, 0xAB):
+                number = struct.unpack_from("<i", body, 0)[0]
+                n = struct.unpack_from("<H", body, 6)[0]
+                out.append(("ERROR" if t == 0xAA else "INFO", number, body[8:8 + 2 * n].decode("utf-16-le")))
+            elif t == 0xE3:
+                out.append(("ENVCHANGE", body[0]))
+            else:
+                out.append(("LOGINACK",))
+        elif t == 0x81:
+            count = struct.unpack_from("<H", data, pos)[0]
+            pos += 2
+            columns, names = [], []
+            for _ in range(count):
+                pos += 6  # user type, flags
+                ctype = data[pos]
+                if ctype == 0x26:
+                    columns.append((ctype, data[pos + 1]))
+                    pos += 2
+                elif ctype == 0xE7:
+                    columns.append((ctype, struct.unpack_from("<H", data, pos + 1)[0]))
+                    pos += 1 + 2 + 5
+                else:
+                    raise ValueError(f"test client cannot read column type 0x{ctype:02x}")
+                n = data[pos]
+                names.append(data[pos + 1:pos + 1 + 2 * n].decode("utf-16-le"))
+                pos += 1 + 2 * n
+            out.append(("COLMETADATA", names))
+        elif t == 0xD1:
+            values: list[Any] = []
+            for ctype, size in columns:
+                if ctype == 0x26:
+                    v, pos = _read_intn(data, pos)
+                elif size == 0xFFFF:  # PLP: total length, chunks, terminator
+                    total = struct.unpack_from("<Q", data, pos)[0]
+                    pos += 8
+                    v = None
+                    if total != 0xFFFFFFFFFFFFFFFF:
+                        raw = b""
+                        while True:
+                            n = struct.unpack_from("<I", data, pos)[0]
+                            pos += 4
+                            if n == 0:
+                                break
+                            raw += data[pos:pos + n]
+                            pos += n
+                        v = raw.decode("utf-16-le")
+                else:
+                    n = struct.unpack_from("<H", data, pos)[0]
+                    v = None if n == 0xFFFF else data[pos + 2:pos + 2 + n].decode("utf-16-le")
+                    pos += 2 + (0 if n == 0xFFFF else n)
+                values.append(v)
+            out.append(("ROW", values))
+        elif t == 0xAC:
+            pos += 2  # ordinal
+            n = data[pos]
+            name = data[pos + 1:pos + 1 + 2 * n].decode("utf-16-le")
+            pos += 1 + 2 * n + 1 + 4 + 2  # name, status, user type, flags
+            if data[pos] != 0x26:
+                raise ValueError("test client reads INTN return values only")
+            v, pos = _read_intn(data, pos + 2)
+            out.append(("RETURNVALUE", name, v))
+        else:
+            raise ValueError(f"unexpected token 0x{t:02x} at {pos - 1}")
+    return out

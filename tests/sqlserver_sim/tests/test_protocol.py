@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pyodbc
 
-from tests.support import Simulator, port_refuses
+from tests.support import RawTdsClient, Simulator, int_param, nvarchar_param, port_refuses
 
 SQL_TYPE_TIMESTAMP = 93
 SQL_SS_TIME2 = -154
@@ -51,7 +51,8 @@ class ProtocolTests(unittest.TestCase):
         cls.sim.close()
 
     def setUp(self) -> None:
-        self.cnxn = self.sim.connect()
+        # a query timeout turns a protocol mistake that leaves the driver waiting into a failure, not a hang
+        self.cnxn = self.sim.connect(query_timeout=20)
         self.cnxn.add_output_converter(SQL_SS_TIMESTAMPOFFSET, datetimeoffset_from_odbc)
         self.cur = self.cnxn.cursor()
 
@@ -318,6 +319,99 @@ class ProtocolTests(unittest.TestCase):
         fresh = self.sim.connect()
         self.assertEqual(fresh.cursor().execute("SELECT 1").fetchone()[0], 1)
         fresh.close()
+
+
+class RawTdsTests(unittest.TestCase):
+    """Answers checked token by token with a minimal TDS client (no driver in between): the RPC answer
+    sequence FreeTDS relies on, sp_executesql / sp_prepexec / sp_execute / sp_unprepare, attention,
+    packet size."""
+
+    sim: Simulator
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.sim = Simulator(control=False)
+        cls.sim.start()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.sim.close()
+
+    def setUp(self) -> None:
+        self.client = RawTdsClient(self.sim.port)
+        login = self.client.login()
+        self.assertEqual([t[0] for t in login],
+                         ["ENVCHANGE", "ENVCHANGE", "INFO", "ENVCHANGE", "LOGINACK", "ENVCHANGE", "DONE"])
+        self.assertEqual([t[1] for t in login if t[0] == "ENVCHANGE"], [1, 7, 2, 4])
+
+    def tearDown(self) -> None:
+        self.client.close()
+
+    def test_login_refused_is_error_18456_and_done_with_error_bit(self) -> None:
+        other = RawTdsClient(self.sim.port)
+        answer = other.login(password="nope")
+        other.close()
+        self.assertEqual(answer, [("ERROR", 18456, "Login failed for user 'dmvlog'."), ("DONE", 0x0002, 0)])
+
+    def test_sp_executesql_sequence(self) -> None:
+        answer = self.client.rpc(10, [nvarchar_param("", "/* dmvlog:selftest_echo */ SELECT @a"),
+                                      nvarchar_param("", "@a int"), int_param("@a", 42)])
+        self.assertEqual(answer, [("COLMETADATA", ["a"]), ("ROW", [42]), ("DONEINPROC", 0x0011, 1),
+                                  ("RETURNSTATUS", 0), ("DONEPROC", 0x0000, 0)])
+
+    def test_prepexec_execute_unprepare_sequence(self) -> None:
+        stmt = "/* dmvlog:selftest_echo */ SELECT @P1"
+        answer = self.client.rpc(13, [int_param("@handle", None, output=True), nvarchar_param("", "@P1 int"),
+                                      nvarchar_param("", stmt), int_param("", 5)])
+        self.assertEqual(answer[:4], [("COLMETADATA", ["P1"]), ("ROW", [5]), ("DONEINPROC", 0x0011, 1),
+                                      ("RETURNSTATUS", 0)])
+        self.assertEqual(answer[4][:2], ("RETURNVALUE", "@handle"))
+        self.assertEqual(answer[5:], [("DONEPROC", 0x0000, 0)])
+        handle = answer[4][2]
+        answer = self.client.rpc(12, [int_param("", handle), int_param("", 6)])
+        self.assertEqual(answer, [("COLMETADATA", ["P1"]), ("ROW", [6]), ("DONEINPROC", 0x0011, 1),
+                                  ("RETURNSTATUS", 0), ("DONEPROC", 0x0000, 0)])
+        self.assertEqual(self.client.rpc(15, [int_param("", handle)]), [("RETURNSTATUS", 0), ("DONEPROC", 0, 0)])
+        answer = self.client.rpc(12, [int_param("", handle), int_param("", 7)])
+        self.assertEqual(answer[0], ("ERROR", 8179, f"Could not find prepared statement with handle {handle}."))
+        self.assertEqual(answer[-1], ("DONEPROC", 0x0002, 0))
+
+    def test_multiple_result_sets_in_rpc_and_batch(self) -> None:
+        answer = self.client.rpc(10, [nvarchar_param("", "/* dmvlog:selftest_rows 2 */")])
+        self.assertEqual([t[0] for t in answer], ["COLMETADATA", "ROW", "ROW", "DONEINPROC", "RETURNSTATUS",
+                                                  "DONEPROC"])
+        answer = self.client.batch("SET NOCOUNT ON; SELECT 1; SELECT @@SPID")
+        dones = [t for t in answer if t[0] == "DONE"]
+        self.assertEqual(dones, [("DONE", 0x0001, 0), ("DONE", 0x0011, 1), ("DONE", 0x0010, 1)])
+
+    def test_named_procedure_rpc(self) -> None:
+        answer = self.client.rpc("sp_who", [])
+        self.assertEqual(answer[0][0], "ERROR")
+        self.assertEqual(answer[-1][0], "DONEPROC")
+        self.assertEqual(self.client.batch("SELECT 1")[-1], ("DONE", 0x0010, 1))
+
+    def test_attention_when_idle_is_acknowledged(self) -> None:
+        self.assertEqual(self.client.attention(), [("DONE", 0x0020, 0)])
+        self.assertEqual(self.client.batch("SELECT 1")[-1], ("DONE", 0x0010, 1))
+
+    def test_attention_cancels_delay(self) -> None:
+        self.client.send(0x01, struct.pack("<IIHQI", 22, 18, 2, 0, 1)
+                         + "/* dmvlog:selftest_delay 30 */".encode("utf-16-le"))
+        time.sleep(0.2)
+        started = time.monotonic()
+        self.assertEqual(self.client.attention(), [("DONE", 0x0020, 0)])
+        self.assertLess(time.monotonic() - started, 1.5)
+        self.assertEqual(self.client.batch("SELECT 1")[-1], ("DONE", 0x0010, 1))
+
+    def test_answer_split_into_negotiated_packet_size(self) -> None:
+        small = RawTdsClient(self.sim.port, packet_size=512)
+        small.login()
+        answer = small.batch("/* dmvlog:selftest_rows 200 */")
+        small.close()
+        self.assertEqual(sum(1 for t in answer if t[0] == "ROW"), 200)
+        self.assertGreater(len(small.packet_lengths), 10)
+        self.assertTrue(all(n == 512 for n in small.packet_lengths[:-1]), small.packet_lengths)
+        self.assertLessEqual(small.packet_lengths[-1], 512)
 
 
 class ConnectionFaultTests(unittest.TestCase):

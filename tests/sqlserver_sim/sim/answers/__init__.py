@@ -43,7 +43,7 @@ def clock_resultset(server) -> ResultSet:
     (SELECT sqlserver_start_time FROM sys.dm_os_sys_info) AS sqlserver_start_time"""
     return ResultSet([Column("collected_at", "datetime2(7)"), Column("utc_offset_minutes", "int"),
                       Column("sqlserver_start_time", "datetime")],
-                     [(server.now, server.utc_offset_minutes, server.sqlserver_start_time)])
+                     [(server.now(), server.utc_offset_minutes, server.sqlserver_start_time)])
 
 
 _plugins: Optional[list] = None

@@ -314,16 +314,16 @@ def _function(name: str, inner: str, ctx: Ctx) -> Value:
         v = srv.server_property(str(args[0][0]))
         return v, "int" if isinstance(v, int) else "nvarchar(128)"
     if name == "SYSUTCDATETIME":
-        return srv.now, "datetime2(7)"
+        return srv.now(), "datetime2(7)"
     if name == "SYSDATETIME":
         return srv.local(srv.now_offset), "datetime2(7)"
     if name == "GETUTCDATE":
-        return _ms(srv.now), "datetime"
+        return _ms(srv.now()), "datetime"
     if name == "GETDATE":
         return _ms(srv.local(srv.now_offset)), "datetime"
     if name == "SYSDATETIMEOFFSET":
         tz = dt.timezone(dt.timedelta(minutes=srv.utc_offset_minutes))
-        return srv.now.replace(tzinfo=dt.timezone.utc).astimezone(tz), "datetimeoffset(7)"
+        return srv.now().replace(tzinfo=dt.timezone.utc).astimezone(tz), "datetimeoffset(7)"
     if name == "DATEPART":
         a = _args(inner)
         part = a[0].strip().upper()

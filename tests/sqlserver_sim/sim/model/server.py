@@ -183,7 +183,9 @@ class SimServer:
             self.catalog = QueryCatalog(self.rng("catalog"), sc.plan_cache)
         else:
             self.catalog = FallbackCatalog(self.rng("catalog"), sc.plan_cache, user_online)
-        self.xe = XeStore(sc.xe) if XeStore is not None else _ListXe(sc.xe)
+        # the XE model writes local times inside reports: it gets the server's offset unless [xe] sets one
+        xe_cfg = {"utc_offset_minutes": spec.utc_offset_minutes, **sc.xe}
+        self.xe = XeStore(xe_cfg) if XeStore is not None else _ListXe(xe_cfg)
         self.truth = Truth(self.dt)
         self.workload = wl = Workload(self, sc.sessions, self.rng("workload"), self.catalog, user_online)
         for i, b in enumerate(sc.blocking):
@@ -225,10 +227,14 @@ class SimServer:
             when = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
         return (when - self.start).total_seconds()
 
-    @property
     def now(self) -> dt.datetime:
-        """UTC time of the query being answered."""
+        """UTC time (naive) of the query being answered."""
         return self.dt(self.now_offset)
+
+    @property
+    def version(self) -> int:
+        """The major version (13 = 2016, 14 = 2017, 15 = 2019, 16 = 2022)."""
+        return self.scenario.server.major
 
     @property
     def sqlserver_start_time(self) -> dt.datetime:
@@ -394,7 +400,7 @@ class SimServer:
         return out
 
     def process_info(self, s: SimSession, t: float) -> dict:
-        """A <process> of a blocked-process or deadlock report for session s at t."""
+        """A <process> of a blocked-process or deadlock report for session s at t (times: naive UTC)."""
         req = s.request
         q = req.current(t) if req else None
         waiting = req is not None and req.stall_since is not None and t >= req.stall_since
@@ -407,8 +413,8 @@ class SimServer:
             "lockMode": req.lock_mode if waiting else "",
             "transactionname": "user_transaction" if s.tran_started is not None and not req else
             (req.command if req else "user_transaction"),
-            "lasttranstarted": self.local(tran_start), "lastbatchstarted": self.local(s.last_request_start),
-            "lastbatchcompleted": self.local(s.last_request_end),
+            "lasttranstarted": self.dt(tran_start), "lastbatchstarted": self.dt(s.last_request_start),
+            "lastbatchcompleted": self.dt(s.last_request_end), "currentdbname": self.db_name(s.database_id),
             "isolationlevel": "read committed (2)", "trancount": max(s.open_tran, req.open_tran if req else 0),
             "clientapp": s.program, "hostname": s.host, "loginname": s.login, "currentdb": s.database_id,
             "priority": 0, "schedulerid": 1 + s.spid % self.scenario.server.cpu_count, "kpid": 10000 + s.spid,

@@ -632,7 +632,7 @@ class BlockingEpisode(Actor):
                                cpu_frac=0.3, lreads_per_s=500, writes_per_s=50, rows_per_s=1)
         req.planned_end = None
         # a short run before the lock wait, so a few CPU ms and reads are on the request
-        wl.block(req, wl.now + 0.003, blocker, self.spec["wait_type"], occ.data["resources"][blocker])
+        wl.block(req, wl.now, blocker, self.spec["wait_type"], occ.data["resources"][blocker])
         occ.data["reqs"][s.spid] = req
         wl.server.truth.blocking_joined(occ.data["record"], s.spid, len(occ.data["reqs"]))
 
