@@ -551,9 +551,7 @@ void apply_overrides(std::vector<CollectorDecl>& decls, const config::Config& cf
         for (auto& [pname, value] : d.params) {
             if (auto p = o.params.find(pname); p != o.params.end()) value = p->second;
         }
-        // When the override sets both, config::parse has already put this warning in Config::warnings.
-        const bool warned_by_parse = o.interval && o.timeout;
-        if (warnings != nullptr && d.timeout > d.interval && !warned_by_parse) {
+        if (warnings != nullptr && d.timeout > d.interval) {
             config::ConfigError w(cfg.source, o.line, 0, prefix,
                                   "timeout (" + config::format_duration(d.timeout) + ") is longer than interval (" +
                                       config::format_duration(d.interval) + "); a run may still be going when the next one is due");

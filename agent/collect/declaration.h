@@ -74,8 +74,7 @@ std::vector<CollectorDecl> parse_declaration(std::string_view toml_text, const s
 
 // Applies [collectors.NAME] overrides from the configuration (enabled, interval, timeout, retention, params).
 // Throws config::ConfigError for an override of an undeclared collector or param (at CollectorOverride::line).
-// When warnings is given, appends a message for each collector whose timeout ends up longer than its interval
-// (unless the override set both, which config::parse already reported in Config::warnings).
+// When warnings is given, appends a message for each collector whose timeout ends up longer than its interval.
 void apply_overrides(std::vector<CollectorDecl>& decls, const config::Config& cfg,
                      std::vector<std::string>* warnings = nullptr);
 

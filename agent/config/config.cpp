@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -204,7 +205,7 @@ public:
 private:
     void instances(const toml::node& node, Config& cfg) {
         const auto* list = node.as_array();
-        if (list == nullptr || !list->is_array_of_tables()) {
+        if (list == nullptr || (!list->empty() && !list->is_array_of_tables())) {
             r_.fail(node.source(), "instance",
                     "expected an array of tables ([[instance]] sections), got " + detail::type_name(node.type()));
         }
@@ -370,11 +371,13 @@ private:
             if (known_.empty() && !detail::is_identifier(name)) {
                 r_.fail(k->source(), prefix, "invalid collector name (collector names are [a-z_][a-z0-9_]*)");
             }
-            cfg.collectors[name] = override_table(r_.table(*v, prefix), prefix, cfg.warnings);
+            cfg.collectors[name] = override_table(r_.table(*v, prefix), prefix);
         }
     }
 
-    CollectorOverride override_table(const toml::table& t, const std::string& prefix, std::vector<std::string>& warnings) {
+    // A timeout longer than the interval is not an error; collect::apply_overrides warns about it, since only
+    // it knows the declared values an override leaves in place.
+    CollectorOverride override_table(const toml::table& t, const std::string& prefix) {
         CollectorOverride o;
         o.line = static_cast<int>(t.source().begin.line);
         r_.check_keys(t, prefix, kOverrideKeys);
@@ -396,11 +399,6 @@ private:
                     o.params[pname] = value;
                 }
             }
-        }
-        if (o.interval && o.timeout && *o.timeout > *o.interval) {
-            warnings.push_back(r_.warning(t.get("timeout")->source(), prefix + ".timeout",
-                                          "timeout (" + format_duration(*o.timeout) + ") is longer than interval (" +
-                                              format_duration(*o.interval) + "); a run may still be going when the next one is due"));
         }
         return o;
     }

@@ -73,8 +73,9 @@ struct Config {
     Logging logging;
     Agent agent;
     std::map<std::string, CollectorOverride> collectors;
-    // Problems that do not stop the agent (e.g. a collector timeout longer than its interval), formatted like
-    // ConfigError::what(). The caller logs them.
+    // Problems that do not stop the agent, formatted like ConfigError::what(); the caller logs them. None are
+    // produced yet (a collector timeout longer than its interval is reported by collect::apply_overrides,
+    // which knows the declared values).
     std::vector<std::string> warnings;
 };
 

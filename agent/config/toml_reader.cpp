@@ -114,10 +114,6 @@ void Reader::fail(const toml::source_region& where, const std::string& key, cons
     throw error(where, key, problem);
 }
 
-std::string Reader::warning(const toml::source_region& where, const std::string& key, const std::string& problem) const {
-    return error(where, key, problem).what();
-}
-
 std::string Reader::dotted(const std::string& prefix, std::string_view key) {
     return prefix.empty() ? std::string(key) : prefix + "." + std::string(key);
 }

@@ -42,7 +42,6 @@ public:
 
     [[noreturn]] void fail(const toml::source_region& where, const std::string& key, const std::string& problem) const;
     ConfigError error(const toml::source_region& where, const std::string& key, const std::string& problem) const;
-    std::string warning(const toml::source_region& where, const std::string& key, const std::string& problem) const;
 
     // Throws for the first key (in file order) that is not allowed, suggesting the nearest allowed one.
     void check_keys(const toml::table& table, const std::string& prefix, const std::vector<std::string>& allowed) const;

@@ -6,15 +6,18 @@
 #include "agent/core/time_format.h"
 #include "agent/core/utf.h"
 
-// Why text is fetched as SQL_C_WCHAR rather than SQL_C_CHAR with ClientCharset=UTF-8:
-// - SQL Server sends UTF-16 for n-types and xml; the driver converting to UTF-16 loses nothing, whereas
-//   SQL_C_CHAR depends on the ClientCharset of the connection string (default ISO-8859-1 in FreeTDS, which
-//   turns Japanese into '?'), i.e. on configuration the user may get wrong.
-// - Chunked SQL_C_CHAR reads of multi-byte UTF-8 can split a character between two chunks and the driver
-//   reports lengths in bytes of the converted text it may not know in advance (SQL_NO_TOTAL); with UTF-16
-//   each chunk is a whole number of code units and a surrogate pair split between chunks is rejoined when
-//   the whole value is converted to UTF-8 at the end.
-// The e2e tests check Japanese, a supplementary-plane character and a 100,000-character nvarchar(max).
+// Why text is fetched as SQL_C_WCHAR rather than SQL_C_CHAR with ClientCharset=UTF-8 (measured with FreeTDS
+// 1.3.17 against the simulator's selftest_types, chunks of 1,000 bytes):
+// - SQL_C_CHAR depends on the ClientCharset of the connection string: without it FreeTDS converts to
+//   ISO-8859-1 and Japanese comes back as '?'. With it, the text is right (the 100,000-character value gave
+//   its 134,048 UTF-8 bytes) but the driver cannot tell the length in advance (SQL_NO_TOTAL on every chunk).
+// - SQL_C_WCHAR is what SQL Server sends for n-types and xml, is independent of ClientCharset, reports the
+//   total length on the first chunk (one allocation), and a surrogate pair split between two chunks is
+//   rejoined because the whole value is converted to UTF-8 once, at the end.
+// datetimeoffset and time are read as SQL_C_BINARY into Microsoft's documented structs (FreeTDS fills
+// them; it rejects SQL_C_SS_TIMESTAMPOFFSET), which needs no text parsing. time is returned as text
+// "HH:MM:SS.fffffff" because Value has no time-of-day type and a Timestamp on 1970-01-01 would read as an
+// instant in the stores.
 
 namespace dmvlog::odbc {
 
@@ -113,6 +116,33 @@ std::optional<Timestamp> timestamp_from_struct(const SQL_TIMESTAMP_STRUCT& t) {
     return timestamp_from_wall(c, 0, false);
 }
 
+std::optional<Timestamp> timestamp_from_struct(const SsTimestampOffset& t) {
+    CivilTime c;
+    c.year = t.year;
+    c.month = t.month;
+    c.day = t.day;
+    c.hour = t.hour;
+    c.minute = t.minute;
+    c.second = t.second;
+    if (t.fraction >= 1'000'000'000u) return std::nullopt;
+    c.ticks = static_cast<std::int32_t>(t.fraction / 100);
+    if (!is_valid_civil(c)) return std::nullopt;
+    if (t.timezone_hour < -14 || t.timezone_hour > 14 || t.timezone_minute < -59 || t.timezone_minute > 59)
+        return std::nullopt;
+    if ((t.timezone_hour > 0 && t.timezone_minute < 0) || (t.timezone_hour < 0 && t.timezone_minute > 0))
+        return std::nullopt;
+    const int offset = t.timezone_hour * 60 + t.timezone_minute;
+    if (offset < -14 * 60 || offset > 14 * 60) return std::nullopt;
+    return timestamp_from_wall(c, offset, true);
+}
+
+std::optional<std::string> time_from_struct(const SsTime2& t) {
+    if (t.hour > 23 || t.minute > 59 || t.second > 59 || t.fraction >= 1'000'000'000u) return std::nullopt;
+    const std::int64_t ticks =
+        (static_cast<std::int64_t>(t.hour) * 3600 + t.minute * 60 + t.second) * kTicksPerSecond + t.fraction / 100;
+    return format_time_of_day(ticks);
+}
+
 RowReader::RowReader(SQLHSTMT stmt, const std::vector<ColumnInfo>& columns, const CallSite& site)
     : stmt_(stmt), columns_(columns), site_(site) {
     site_.messages = nullptr;
@@ -153,29 +183,12 @@ Row RowReader::read() {
                 }
                 break;
             }
-            case FetchKind::timestamp_offset: {
-                auto text = read_short_char(col);
-                if (!text) {
-                    row.emplace_back();
-                    break;
-                }
-                auto ts = parse_timestamp(*text);
-                if (!ts) throw conversion_error(col, "datetimeoffset", *text);
-                ts->has_offset = true;  // "+00:00" is still an offset
-                row.emplace_back(*ts);
+            case FetchKind::timestamp_offset:
+                row.push_back(read_timestamp_offset(col));
                 break;
-            }
-            case FetchKind::time_of_day: {
-                auto text = read_short_char(col);
-                if (!text) {
-                    row.emplace_back();
-                    break;
-                }
-                auto ticks = parse_time_of_day(*text);
-                if (!ticks) throw conversion_error(col, "time", *text);
-                row.emplace_back(format_time_of_day(*ticks));
+            case FetchKind::time_of_day:
+                row.push_back(read_time(col));
                 break;
-            }
         }
     }
     return row;
@@ -218,6 +231,41 @@ Value RowReader::read_guid(SQLUSMALLINT col) {
     check(SQLGetData(stmt_, col, SQL_C_GUID, &g, sizeof g, &ind), site_, "SQLGetData");
     if (ind == SQL_NULL_DATA) return std::monostate{};
     return format_guid(g);
+}
+
+bool RowReader::read_struct(SQLUSMALLINT col, void* out, std::size_t size, std::string_view what) {
+    SQLLEN ind = 0;
+    check(SQLGetData(stmt_, col, SQL_C_BINARY, out, static_cast<SQLLEN>(size), &ind), site_, "SQLGetData");
+    if (ind == SQL_NULL_DATA) return false;
+    if (ind != static_cast<SQLLEN>(size))
+        throw conversion_error(col, what, std::to_string(ind) + " bytes instead of " + std::to_string(size));
+    return true;
+}
+
+Value RowReader::read_timestamp_offset(SQLUSMALLINT col) {
+    SsTimestampOffset t{};
+    if (!read_struct(col, &t, sizeof t, "datetimeoffset")) return std::monostate{};
+    auto ts = timestamp_from_struct(t);
+    if (!ts) {
+        char buf[128];
+        std::snprintf(buf, sizeof buf, "%d-%u-%u %u:%u:%u fraction %lu offset %d:%d", t.year, t.month, t.day, t.hour,
+                      t.minute, t.second, static_cast<unsigned long>(t.fraction), t.timezone_hour, t.timezone_minute);
+        throw conversion_error(col, "datetimeoffset", buf);
+    }
+    return *ts;
+}
+
+Value RowReader::read_time(SQLUSMALLINT col) {
+    SsTime2 t{};
+    if (!read_struct(col, &t, sizeof t, "time")) return std::monostate{};
+    auto text = time_from_struct(t);
+    if (!text) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%u:%u:%u fraction %lu", t.hour, t.minute, t.second,
+                      static_cast<unsigned long>(t.fraction));
+        throw conversion_error(col, "time", buf);
+    }
+    return *text;
 }
 
 std::optional<std::string> RowReader::read_short_char(SQLUSMALLINT col) {

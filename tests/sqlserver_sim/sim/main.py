@@ -30,7 +30,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1 (0 = pick a free one)")
     p.add_argument("--scenario", help="scenario file for the simulation engine")
     p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the simulation")
+    p.add_argument("--seed", type=int, default=None, help="random seed of the simulation (engine default)")
     p.add_argument("--control-port", type=int, default=None, help="JSON-lines control port (0 = free one)")
     p.add_argument("--log", help="query log file (default: stderr)")
     p.add_argument("--engine", default=None,
@@ -46,7 +46,10 @@ def make_engine(args: argparse.Namespace) -> Any:
         if not args.scenario:
             raise SystemExit("sqlserver-sim: --engine sim needs --scenario")
         from .engine import SimEngine
-        inner = SimEngine(args.scenario, speed=args.speed, seed=args.seed)
+        kwargs: dict[str, Any] = {"speed": args.speed}
+        if args.seed is not None:
+            kwargs["seed"] = args.seed
+        inner = SimEngine(args.scenario, **kwargs)
     elif ":" in kind:
         module, name = kind.split(":", 1)
         factory = getattr(importlib.import_module(module), name)

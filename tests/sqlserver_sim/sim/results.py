@@ -20,6 +20,9 @@ class Column:
     Python values per type: int for integer types and bit (0/1 or bool); decimal.Decimal for decimal;
     float; str for character types and xml; bytes for binary types; datetime.datetime for datetime and
     datetime2 (naive = UTC), aware datetime.datetime for datetimeoffset; uuid.UUID; None is NULL.
+    The protocol layer also knows 'date', 'time(n)', 'nchar(n)', 'char(n)', 'money', 'smalldatetime',
+    'numeric(p,s)', 'sysname', and takes ISO text for the date/time types ('2026-11-23 12:34:56.1234567',
+    with ' +09:00' for datetimeoffset) when 100 ns digits matter (Python's datetime stops at microseconds).
     """
     name: str
     type: str

@@ -28,7 +28,8 @@ inside the comment:
 
 BasicEngine is the trivial engine used alone with --engine selftest: it accepts the login dmvlog/dmvlog
 (error 18456 otherwise) and answers connect-time statements (SET ..., USE ..., SELECT @@VERSION,
-@@SPID, SERVERPROPERTY('ProductVersion'), SELECT 1); anything else gets error 208 or 102.
+@@SPID, SERVERPROPERTY('ProductVersion'), SELECT 1, and the sp_datatype_info_100 calls FreeTDS makes for
+SQLGetTypeInfo, which pyodbc uses to size its parameters); anything else gets error 208 or 102.
 """
 from __future__ import annotations
 

@@ -175,6 +175,20 @@ class ResetTest(unittest.TestCase):
         for k, r in stats_before.items():
             self.assertGreaterEqual(after[k]["last_updated"], r["last_updated"])
 
+    def test_nothing_grows_during_an_outage(self):
+        sc = make()
+        t = step(sc, T0, 10)
+        sc.shutdown(t)
+        waits = by(sc.wait_stats(), "wait_type")
+        t_up = step(sc, t, 10)
+        self.assertEqual(by(sc.wait_stats(), "wait_type"), waits)
+        self.assertEqual(sc.truth(t, t_up), {})
+        sc.restart(t_up)
+        self.assertEqual(sc.sqlserver_start_time, t_up)
+        step(sc, t_up)
+        self.assertGreater(by(sc.wait_stats(), "wait_type")["WRITELOG"]["wait_time_ms"], 0)
+        self.assertTrue(sc.truth(t_up, t_up + MIN))
+
     def test_dbcc_sqlperf_clear(self):
         sc = make()
         t = step(sc, T0, 10)

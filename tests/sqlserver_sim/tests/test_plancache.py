@@ -168,6 +168,17 @@ class LifetimeTest(unittest.TestCase):
         self.assertEqual(pc.truth(T0, t), before)   # history survives the restart
         self.assertTrue(pc.truth(t, t2))
 
+    def test_no_executions_during_an_outage(self):
+        _, pc = make(queries=200)
+        t = run(pc, T0, 10)
+        pc.restart(t, up_at=t + 5 * MIN)
+        t2 = run(pc, t, 5)
+        self.assertEqual(pc.query_stats_rows(), [])
+        self.assertEqual(pc.truth(t, t2), {})
+        run(pc, t2, 5)
+        self.assertTrue(pc.query_stats_rows())
+        self.assertTrue(all(r["creation_time"] >= t2 for r in pc.query_stats_rows()))
+
     def test_foreground_execution_creates_and_updates_an_entry(self):
         cat, pc = make(queries=50, cache_cfg={"warm_start": False, "rate_scale": 0})
         pc.advance(T0, T0 + MIN)

@@ -79,7 +79,7 @@ def answer(server, session, sql: str, tag: Optional[str], params: Optional[dict]
             out.extend(res)
             if res and isinstance(res[-1], Error):
                 break
-    except _Unknown:
+    except (_Unknown, ValueError):     # ValueError: unbalanced text the parser gave up on
         return None
     return out if ctx["xe_seen"] else None
 

@@ -20,6 +20,8 @@ What it models (accessor -> the DMV / catalog view it answers; rows are dicts ke
 Answering a collector query is a projection (and a WHERE) over these rows.
 
 Cumulative values grow with per-item rates and restart from 0:
+  - shutdown(now) then restart(up): nothing grows in between (an outage); restart(now) alone is a restart
+    without outage.
   - restart(now): everything cumulative (sqlserver_start_time = now); index usage / operational rows vanish
     until used again; statistics and sizes persist (they are on disk).
   - dbcc_sqlperf_clear('sys.dm_os_wait_stats' | 'sys.dm_os_latch_stats' | 'sys.dm_os_spinlock_stats'):
@@ -168,6 +170,7 @@ class ServerCounters:
         self.now: Optional[float] = None
         self.start_time: Optional[float] = None
         self._mat: Optional[float] = None        # materialised up to
+        self.down = False
 
         ws = float(cfg.get("wait_scale", 1.0))
         waits = {k: tuple(v) for k, v in DEFAULT_WAITS.items()}
@@ -353,6 +356,23 @@ class ServerCounters:
         if self.now is None:
             self._start(a)
         self.now = max(self.now, b)
+        if self.down:
+            self._mat = self.now      # nothing grows while the instance is down
+
+    def shutdown(self, now: Any) -> None:
+        """The instance stopped at now: counters grow up to now and not again until restart()."""
+        t = to_seconds(now)
+        if self.now is None:
+            self._start(t)
+        if t > self.now:
+            self.now = t
+        if self._mat is not None and t > self._mat:
+            keep = self.now
+            self.now = t
+            self._materialize()
+            self.now = keep
+        self._mat = max(self._mat or t, self.now)
+        self.down = True
 
     def _inc(self, mean: float) -> int:
         return poisson(self.rng, mean) if mean < 1e7 else int(mean)
@@ -579,9 +599,10 @@ class ServerCounters:
         t = to_seconds(now)
         if self.now is None:
             self._start(t)
-        else:
+        elif not self.down:
             self.now = max(self.now, t)
             self._materialize()
+        self.down = False
         self.start_time = t
         self.now = t
         self._mat = t

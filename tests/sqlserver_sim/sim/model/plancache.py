@@ -236,9 +236,11 @@ class PlanCache:
             plan.synced_to = t
             self._schedule_plan(plan, t, remaining=max(1.0, life - age))
 
-    def restart(self, now: Any) -> None:
-        """SQL Server restarted at now: everything executed so far is in the truth, the cache is empty."""
+    def restart(self, now: Any, up_at: Any = None) -> None:
+        """SQL Server stopped at now: everything executed so far is in the truth, the cache is empty.
+        up_at: when it accepts work again (no background executions before; default: at once)."""
         t = to_seconds(now)
+        up = t if up_at is None else max(t, to_seconds(up_at))
         if self.now is None:
             self.started_at = t
         else:
@@ -253,7 +255,7 @@ class PlanCache:
         self.now = t
         self.restarts.append(t)
         for batch_id in range(len(self.catalog.batches)):
-            self._schedule_insert(batch_id, t)
+            self._schedule_insert(batch_id, up)
 
     def advance(self, t0: Any, t1: Any) -> None:
         """Simulate [t0, t1): evictions, recompiles and re-insertions happen at their times; background

@@ -76,6 +76,14 @@ READ_FILE_COLUMNS = [("module_guid", "uniqueidentifier"), ("package_guid", "uniq
 
 _FILETIME_EPOCH = _dt.datetime(1601, 1, 1)
 
+# attributes of deadlock-graph lock resources, in SQL Server's order (others given are not written)
+_RESOURCE_ATTRS = {
+    "keylock": ("hobtid", "dbid", "objectname", "indexname", "id", "mode", "associatedObjectId"),
+    "pagelock": ("fileid", "pageid", "dbid", "subresource", "objectname", "id", "mode", "associatedObjectId"),
+    "ridlock": ("fileid", "pageid", "dbid", "objectname", "id", "mode", "associatedObjectId"),
+    "objectlock": ("lockPartition", "objid", "subresource", "dbid", "objectname", "id", "mode", "associatedObjectId"),
+}
+
 
 class XeError(Exception):
     def __init__(self, number: int, message: str, severity: int = 16, state: int = 1):
@@ -498,9 +506,14 @@ class XeStore:
         out.append("</process-list><resource-list>")
         for r in resources:
             typ = r.get("type", "keylock")
-            attrs = [(k, v) for k, v in r.items() if k not in ("type", "owners", "waiters")]
-            if not any(k == "id" for k, _ in attrs):
-                attrs.append(("id", f"lock{zlib.crc32(repr(attrs).encode()) * 16 + 8:x}"))
+            order = _RESOURCE_ATTRS.get(typ)
+            if order is None:          # exchangeEvent and friends: as given
+                attrs = [(k, v) for k, v in r.items() if k not in ("type", "owners", "waiters")]
+            else:
+                r = dict(r)
+                r.setdefault("id", f"lock{zlib.crc32(repr(sorted(r.items(), key=str)).encode()) * 16 + 8:x}")
+                r.setdefault("associatedObjectId", r.get("hobtid", 0))
+                attrs = [(k, r[k]) for k in order if k in r]
             out.append(f"<{typ} " + " ".join(f'{k}="{_attr(v)}"' for k, v in attrs) + "><owner-list>")
             for o in r.get("owners", []):
                 oid = ids.get(o["id"], o["id"]) if isinstance(o["id"], int) else o["id"]

@@ -1,0 +1,154 @@
+"""Every scenario file loads, runs an hour quickly, and does what its header says; bad files are refused."""
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+import time
+import unittest
+
+from sim.engine import SimEngine
+from sim.scenario import ScenarioError, load_scenario, parse_duration, scenario_from_dict
+from tests.test_engine import agent_session, requests_batch
+
+SCENARIOS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios"))
+NAMES = ["steady-oltp", "incident", "plan-cache-churn", "restart", "large"]
+# Simulated time each scenario is run for here, and the wall-time limit for it. The target is one
+# simulated hour of steady-oltp in well under 2 s; the limits leave slack for busy shared machines. The
+# large scenario (load tests) is run for 10 minutes to keep this suite short.
+SPAN_S = {"steady-oltp": 3600, "incident": 3600, "plan-cache-churn": 3600, "restart": 3600, "large": 600}
+LIMIT_S = {"steady-oltp": 4.0, "incident": 4.0, "plan-cache-churn": 5.0, "restart": 4.0, "large": 10.0}
+_LARGE: list = []
+
+
+def engine(name: str, seed: int = 1) -> SimEngine:
+    return SimEngine(os.path.join(SCENARIOS, name + ".toml"), seed=seed, wall=lambda: 0.0)
+
+
+def large() -> SimEngine:
+    """The large scenario is slow to build (100,000 statements): built once for this module."""
+    if not _LARGE:
+        _LARGE.append(engine("large"))
+    return _LARGE[0]
+
+
+class TestScenarioFiles(unittest.TestCase):
+    def test_the_five_scenarios_exist(self):
+        found = sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(SCENARIOS, "*.toml")))
+        self.assertEqual(found, sorted(NAMES))
+
+    def test_each_loads_and_runs_quickly(self):
+        for name in NAMES:
+            with self.subTest(name):
+                e = large() if name == "large" else engine(name)
+                self.assertEqual(e.scenario.name, name)
+                t = time.monotonic()
+                e.control({"cmd": "advance", "seconds": SPAN_S[name] - e.clock.elapsed()})
+                _, rs = e.execute(agent_session(), requests_batch(), {})
+                took = time.monotonic() - t
+                self.assertLess(took, LIMIT_S[name], f"{name}: {SPAN_S[name]} simulated s took {took:.2f} s")
+                self.assertGreater(e.server.workload.completed, 100)
+                self.assertLessEqual(len(rs.rows), 500)
+
+    def test_default_start_is_now_rounded_down_to_the_minute(self):
+        sc = load_scenario(os.path.join(SCENARIOS, "steady-oltp.toml"), now=dt.datetime(2026, 5, 1, 12, 34, 56, 789))
+        self.assertEqual(sc.start, dt.datetime(2026, 5, 1, 12, 34))
+        self.assertIsNone(sc.duration)
+
+    def test_steady_oltp_shape(self):
+        e = engine("steady-oltp")
+        self.assertGreaterEqual(len(e.server.workload.sessions), 300)
+        e.control({"cmd": "advance", "seconds": 600})
+        if hasattr(e.server.plancache, "query_stats_rows"):
+            self.assertGreater(len(e.server.plancache.query_stats_rows()), 1000)
+        offline = [d.name for d in e.server.databases if not d.online]
+        self.assertEqual(offline, ["Archive2019"])
+
+    def test_restart_scenario_changes_start_time(self):
+        e = engine("restart")
+        s = agent_session()
+        starts = []
+        for t in (60, 310, 340, 1300):
+            e.control({"cmd": "advance", "seconds": t - e.clock.elapsed()})
+            if e.accept_connections():
+                s = agent_session(s.spid + 1)
+                self.assertIsNone(e.login(s, "dmvlog"))
+                starts.append(e.execute(s, requests_batch(), {})[0].rows[0][2])
+            else:
+                starts.append(None)
+        begin = e.scenario.start
+        self.assertEqual(starts[0], begin - dt.timedelta(days=40))
+        self.assertIsNone(starts[1], "connections are refused during the 30 s outage")
+        self.assertEqual(starts[2], begin + dt.timedelta(seconds=330))
+        self.assertEqual(starts[3], begin + dt.timedelta(seconds=1200))
+
+    def test_plan_cache_churn_between_one_minute_snapshots(self):
+        e = engine("plan-cache-churn")
+        if not hasattr(e.server.plancache, "churn"):
+            self.skipTest("the plan cache model has no churn accounting")
+        e.control({"cmd": "advance", "seconds": 1200})
+        t0 = e.scenario.start + dt.timedelta(seconds=600)
+        c = e.server.plancache.churn(t0, t0 + dt.timedelta(seconds=60))
+        self.assertGreater(c["created"], 20)
+        self.assertGreater(c["ended"], 20)
+
+    def test_large_answers_requests_quickly(self):
+        e = large()
+        self.assertEqual(len([d for d in e.server.databases if d.database_id > 4]), 500)
+        self.assertGreaterEqual(len(e.server.workload.sessions), 10000)
+        if hasattr(e.server.plancache, "__len__"):
+            e.control({"cmd": "advance", "seconds": max(0.0, 300 - e.clock.elapsed())})
+            self.assertGreater(len(e.server.plancache), 50000)
+        t = time.monotonic()
+        out = e.execute(agent_session(), requests_batch(), {})
+        self.assertLess(time.monotonic() - t, 3.0)
+        self.assertGreater(len(out[1].rows), 20)
+
+
+class TestScenarioValidation(unittest.TestCase):
+    def test_durations(self):
+        self.assertEqual(parse_duration("1h30m", "x"), 5400.0)
+        self.assertEqual(parse_duration("250ms", "x"), 0.25)
+        self.assertEqual(parse_duration(12, "x"), 12.0)
+        for bad in ("3 parsecs", "-1s", "", True, -5):
+            with self.assertRaises(ScenarioError):
+                parse_duration(bad, "x")
+
+    def test_errors_name_the_key(self):
+        cases = [({"name": "x", "sesions": {}}, "sesions"),
+                 ({"name": "x", "server": {"cpus": 4}}, "cpus"),
+                 ({"name": "x", "blocking": [{"duration": 10}]}, "'at'"),
+                 ({"name": "x", "blocking": [{"at": 5, "duration": 10, "blocked": 3, "depth": 5}]}, "depth"),
+                 ({"name": "x", "fault": [{"kind": "explode"}]}, "kind"),
+                 ({"name": "x", "fault": [{"kind": "delay", "tag": "requests_5s"}]}, "seconds"),
+                 ({"name": "x", "auth": {"logins": [{"name": "a", "password": "b", "deny": ["FLY"]}]}}, "FLY"),
+                 ({"name": "x", "runaway": [{"at": 1, "duration": 5, "database": "Nope"}]}, "Nope"),
+                 ({"description": "no name"}, "name")]
+        for data, word in cases:
+            with self.subTest(word):
+                with self.assertRaises(ScenarioError) as cm:
+                    scenario_from_dict(data, "t.toml")
+                self.assertIn(word, str(cm.exception))
+                self.assertIn("t.toml", str(cm.exception))
+
+    def test_other_models_sections_pass_through_unchanged(self):
+        sc = scenario_from_dict({"name": "x", "plan_cache": {"anything": [1, 2]}, "xe": {"k": "v"},
+                                 "counters": {"waits": {"X": [1, 2, 3]}}})
+        self.assertEqual(sc.plan_cache, {"anything": [1, 2]})
+        self.assertEqual(sc.xe, {"k": "v"})
+        self.assertEqual(sc.counters, {"waits": {"X": [1, 2, 3]}})
+
+    def test_bad_toml_file(self):
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+            f.write("name = \n")
+        try:
+            with self.assertRaises(ScenarioError) as cm:
+                load_scenario(f.name)
+            self.assertIn("not valid TOML", str(cm.exception))
+        finally:
+            os.unlink(f.name)
+
+
+if __name__ == "__main__":
+    unittest.main()
