@@ -17,7 +17,6 @@ struct Command {
 int query_cmd(const Args& a) { return cmd_not_yet("query", a); }
 int digest_cmd(const Args& a) { return cmd_not_yet("digest", a); }
 int xe_cmd(const Args& a) { return cmd_not_yet("xe", a); }
-int schema_cmd(const Args& a) { return cmd_not_yet("schema", a); }
 
 const Command commands[] = {
     {"run", "run every enabled collector on its interval until SIGTERM/SIGINT (the service)", cmd_run},
@@ -27,7 +26,7 @@ const Command commands[] = {
     {"query", "answer questions from the store (running-at, top-queries, waits, ...)", query_cmd},
     {"digest", "the blocking digest of a window (text, markdown, html, json)", digest_cmd},
     {"xe", "extended events: session set-up and parsing of event XML", xe_cmd},
-    {"schema", "install, upgrade or print the store schema", schema_cmd},
+    {"schema", "install, upgrade or print the store schema", cmd_schema},
     {"version", "print the version", cmd_version},
 };
 
@@ -82,8 +81,6 @@ int cmd_not_yet(const std::string& name, const Args& args) {
         {"xe", "Usage: dmvlog xe setup [--apply] [--set-threshold N]\n"
                "       dmvlog xe parse FILE... [--format json|table]\n\n"
                "Sets up dmvlog's extended-event session, or parses blocked-process and deadlock XML.\n"},
-        {"schema", "Usage: dmvlog schema install|upgrade|print [--store URI]\n\n"
-                   "Installs, upgrades or prints the DDL of the store's schema.\n"},
     };
     const auto& text = help.at(name);
     if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {

@@ -20,6 +20,7 @@ int cmd_collect(const Args& args);
 int cmd_collectors(const Args& args);
 int cmd_check(const Args& args);
 int cmd_version(const Args& args);
+int cmd_schema(const Args& args);
 int cmd_not_yet(const std::string& name, const Args& args);
 
 }  // namespace dmvlog::cli

@@ -216,12 +216,17 @@ ColumnDecl parse_column(std::string_view spec_view) {
                 throw bad("flag 'counter' needs a numeric type, not " + type_name);
             }
             col.counter = true;
+        } else if (flag == "utc") {
+            if (col.type != ColumnType::datetime && col.type != ColumnType::datetime2 && col.type != ColumnType::date) {
+                throw bad("flag 'utc' needs a datetime, datetime2 or date type, not " + type_name);
+            }
+            col.utc = true;
         } else {
             std::string problem = "unknown flag '" + flag + "'";
-            if (auto near = config::detail::nearest(flag, {"key", "text", "counter"}); !near.empty()) {
+            if (auto near = config::detail::nearest(flag, {"key", "text", "counter", "utc"}); !near.empty()) {
                 problem += "; did you mean '" + near + "'?";
             }
-            throw bad(problem + " (flags: key, text, counter)");
+            throw bad(problem + " (flags: key, text, counter, utc)");
         }
     }
     return col;

@@ -30,7 +30,13 @@ struct ColumnDecl {
     bool key = false;               // identifies a row within a snapshot
     bool text = false;              // stored once in sql_text, the row keeps NAME_hash
     bool counter = false;           // cumulative counter (delta analysis)
+    // datetime/datetime2 values from DMVs are the server's local time; the agent stores them in UTC using
+    // the snapshot's utc_offset_minutes. `utc` marks a column that is already UTC (SYSUTCDATETIME, XE times).
+    bool utc = false;
     StorageClass storage() const;
+    bool is_local_time() const {
+        return !utc && (type == ColumnType::datetime || type == ColumnType::datetime2);
+    }
 };
 
 // A column the agent computes: the statement sliced from a text column by UTF-16 byte offsets.

@@ -80,6 +80,12 @@ void SnapshotBuilder::begin_result(const std::vector<odbc::ColumnInfo>& columns)
     }
 }
 
+Timestamp SnapshotBuilder::to_utc(Timestamp local) const {
+    // A zone-less value read as if it were UTC: shift it by the server's offset at the snapshot.
+    if (!local.has_offset) local.utc_ticks -= static_cast<std::int64_t>(snap_.utc_offset_minutes) * 60 * 10'000'000;
+    return local;
+}
+
 void SnapshotBuilder::add_text(Row& out, const Value& v) {
     const auto* s = std::get_if<std::string>(&v);
     if (!s) {
@@ -102,7 +108,7 @@ void SnapshotBuilder::row(Row&& values) {
         if (auto off = as_int(values.at(static_cast<std::size_t>(column_index_[1])))) snap_.utc_offset_minutes = static_cast<int>(*off);
         if (column_index_[2] >= 0) {
             if (const auto* st = std::get_if<Timestamp>(&values.at(static_cast<std::size_t>(column_index_[2]))))
-                snap_.sqlserver_start_time = *st;
+                snap_.sqlserver_start_time = to_utc(*st);
         }
         have_clock_ = true;
         return;
@@ -125,8 +131,13 @@ void SnapshotBuilder::row(Row&& values) {
     out.reserve(decl_.columns.size() + decl_.derived.size());
     for (std::size_t i = 0; i < decl_.columns.size(); ++i) {
         auto& v = values[static_cast<std::size_t>(column_index_[i])];
-        if (decl_.columns[i].text) add_text(out, v);
-        else out.push_back(std::move(v));
+        if (decl_.columns[i].text) {
+            add_text(out, v);
+        } else if (decl_.columns[i].is_local_time() && std::holds_alternative<Timestamp>(v)) {
+            out.emplace_back(to_utc(std::get<Timestamp>(v)));
+        } else {
+            out.push_back(std::move(v));
+        }
     }
     for (const auto& d : derived) add_text(out, d);
     snap_.rows.push_back(std::move(out));

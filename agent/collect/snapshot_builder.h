@@ -34,6 +34,7 @@ public:
 
 private:
     void add_text(Row& out, const Value& v);
+    Timestamp to_utc(Timestamp server_local) const;
 
     const CollectorDecl& decl_;
     store::Snapshot snap_;

@@ -142,12 +142,16 @@ void Connection::disconnect() noexcept {
     dead_ = false;
 }
 
-bool Connection::dead() const {
-    if (!dbc_ || !connected_) return false;
-    if (dead_) return true;
+bool Connection::driver_reports_dead() const noexcept {
+    if (!dbc_) return false;
     SQLUINTEGER value = SQL_CD_FALSE;
     const SQLRETURN rc = SQLGetConnectAttr(dbc_.get(), SQL_ATTR_CONNECTION_DEAD, &value, 0, nullptr);
     return SQL_SUCCEEDED(rc) && value == SQL_CD_TRUE;
+}
+
+bool Connection::dead() const {
+    if (!dbc_ || !connected_) return false;
+    return dead_ || driver_reports_dead();
 }
 
 bool Connection::connected() const { return connected_ && dbc_ && !dead(); }
@@ -157,8 +161,18 @@ void Connection::require_open(std::string_view call_context, const char* operati
         throw make_error(operation, full_context(call_context), "the connection is not open", "08003");
 }
 
-void Connection::note_failure(const Error& e) {
-    if (is_connection_lost(e)) dead_ = true;
+Error Connection::note_failure(const Error& e) {
+    if (is_connection_lost(e)) {
+        dead_ = true;
+        return e;
+    }
+    if (connected_ && driver_reports_dead()) {
+        dead_ = true;
+        std::vector<Diagnostic> records = e.diagnostics();
+        records.push_back(Diagnostic{"08S01", 0, "the driver reports the connection dead (SQL_ATTR_CONNECTION_DEAD)"});
+        return Error(e.operation(), e.context(), std::move(records));
+    }
+    return e;
 }
 
 void Connection::execute(std::string_view sql, std::chrono::seconds timeout, std::string_view context) {
@@ -181,8 +195,7 @@ void Connection::run(std::string_view sql, std::chrono::seconds timeout, ResultS
     try {
         run_statement(sql, timeout, sink, ctx);
     } catch (const Error& e) {
-        note_failure(e);
-        throw;
+        throw note_failure(e);
     }
 }
 
@@ -250,8 +263,7 @@ std::string Connection::server_version() {
                           &len),
               site(ctx), "SQLGetInfo(SQL_DBMS_VER)");
     } catch (const Error& e) {
-        note_failure(e);
-        throw;
+        throw note_failure(e);
     }
     const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(std::max<SQLSMALLINT>(len, 0)) / sizeof(SQLWCHAR),
                                                 buf.size() - 1);

@@ -47,7 +47,8 @@ public:
     // Connected and not known to be dead.
     bool connected() const;
     // A communication failure was seen (08S01 ...) or the driver reports the connection dead
-    // (SQL_ATTR_CONNECTION_DEAD): the caller must reconnect. False when never connected.
+    // (SQL_ATTR_CONNECTION_DEAD): the caller must reconnect. False when never connected. An Error thrown
+    // on a connection that is dead always carries an 08S01 record, so classify() says transient.
     bool dead() const;
 
     // Runs a batch whose results are not wanted (SET options, DDL); any result sets are read and dropped.
@@ -84,7 +85,11 @@ private:
     CallSite site(std::string_view context_text);
     std::string full_context(std::string_view call_context) const;
     void require_open(std::string_view call_context, const char* operation) const;
-    void note_failure(const Error& e);
+    // Marks the connection dead after e when it says so or the driver reports it; returns e, or e with an
+    // added [08S01] record when only the driver knew (FreeTDS reports a socket the server closed while the
+    // connection was idle as "[HY000/0] Unknown error" and only SQL_ATTR_CONNECTION_DEAD tells).
+    Error note_failure(const Error& e);
+    bool driver_reports_dead() const noexcept;
     void run_statement(std::string_view sql, std::chrono::seconds timeout, ResultSink& sink,
                        const std::string& context_text);
 

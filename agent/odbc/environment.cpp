@@ -4,15 +4,19 @@
 
 namespace dmvlog::odbc {
 
-Environment::Environment() : env_(SQL_HANDLE_ENV, SQL_NULL_HANDLE, "ODBC environment") {
+Environment::Environment(OdbcVersion version) : env_(SQL_HANDLE_ENV, SQL_NULL_HANDLE, "ODBC environment") {
     const CallSite site{SQL_HANDLE_ENV, env_.get(), "ODBC environment"};
 #ifdef SQL_OV_ODBC3_80
-    SQLRETURN rc = SQLSetEnvAttr(env_.get(), SQL_ATTR_ODBC_VERSION,
-                                 reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(SQL_OV_ODBC3_80)), 0);
-    if (rc == SQL_SUCCESS || rc == SQL_SUCCESS_WITH_INFO) {
-        version_ = 380;
-        return;
+    if (version == OdbcVersion::v3_80) {
+        const SQLRETURN rc = SQLSetEnvAttr(env_.get(), SQL_ATTR_ODBC_VERSION,
+                                           reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(SQL_OV_ODBC3_80)), 0);
+        if (rc == SQL_SUCCESS || rc == SQL_SUCCESS_WITH_INFO) {
+            version_ = 380;
+            return;
+        }
     }
+#else
+    (void)version;
 #endif
     check(SQLSetEnvAttr(env_.get(), SQL_ATTR_ODBC_VERSION,
                         reinterpret_cast<SQLPOINTER>(static_cast<SQLULEN>(SQL_OV_ODBC3)), 0),

@@ -102,6 +102,8 @@ TEST_F(OdbcE2E, EnvironmentSeesTheFreeTdsDriver) {
 
 TEST_F(OdbcE2E, ConnectsAndReportsServerVersion) {
     EXPECT_TRUE(conn_.connected());
+    // no warning from the driver manager about the ODBC version (FreeTDS is an ODBC 3 driver)
+    for (const auto& d : conn_.messages()) EXPECT_NE(d.sqlstate, "01000") << format_diagnostic(d);
     EXPECT_FALSE(conn_.dead());
     const std::string v = conn_.server_version();
     EXPECT_EQ(v.rfind("16.", 0), 0u) << v;
@@ -354,6 +356,27 @@ TEST_F(OdbcE2E, PartialResultsBeforeADropReachTheSink) {
     EXPECT_THROW(conn_.run("/* dmvlog:selftest_drop 3 */\nSELECT 1", 10s, sink), Error);
     ASSERT_EQ(sink.sets().size(), 1u);
     EXPECT_LE(sink.sets()[0].rows.size(), 3u);
+}
+
+TEST_F(OdbcE2E, ConnectionsKilledByTheServerAreDetected) {
+    SimProcess sim(test::SimOptions{{"--engine", "selftest"}, true});
+    ASSERT_GT(sim.control_port(), 0);
+    EXPECT_NE(sim.control(R"({"cmd": "ping"})").find("\"ok\": true"), std::string::npos);
+    Connection c(*env_, "killed");
+    c.connect(sim.connection_string(), SimProcess::kUser, SimProcess::kPassword, 5s);
+    expect_usable(c);
+    const std::string answer = sim.control(R"({"cmd": "kill_connections"})");
+    EXPECT_NE(answer.find("\"killed\": 1"), std::string::npos) << answer;
+    // FreeTDS itself says only "[HY000/0] Unknown error" here; the Connection adds 08S01 from
+    // SQL_ATTR_CONNECTION_DEAD
+    const Error e = expect_error(c, "/* dmvlog:selftest_rows 3 */\nSELECT 1");
+    EXPECT_EQ(classify(e), ErrorClass::transient) << e.what();
+    EXPECT_TRUE(e.has_sqlstate("08S01")) << e.what();
+    EXPECT_TRUE(is_connection_lost(e)) << e.what();
+    EXPECT_TRUE(c.dead());
+    EXPECT_FALSE(c.connected());
+    c.reconnect();
+    expect_usable(c);
 }
 
 TEST_F(OdbcE2E, NotConnectedIsATransientError) {

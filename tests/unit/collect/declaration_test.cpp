@@ -186,7 +186,7 @@ TEST(ParseColumn, Errors) {
     EXPECT_EQ(column_error("x datetime2(8)"), "column \"x datetime2(8)\": fractional seconds precision of datetime2 must be 0 to 7");
     EXPECT_EQ(column_error("x decimal(10,11)"), "column \"x decimal(10,11)\": scale of decimal must not exceed its precision");
     EXPECT_EQ(column_error("x nvarchar(10"), "column \"x nvarchar(10\": missing ')'");
-    EXPECT_EQ(column_error("x int keys"), "column \"x int keys\": unknown flag 'keys'; did you mean 'key'? (flags: key, text, counter)");
+    EXPECT_EQ(column_error("x int keys"), "column \"x int keys\": unknown flag 'keys'; did you mean 'key'? (flags: key, text, counter, utc)");
     EXPECT_EQ(column_error("x int text"), "column \"x int text\": flag 'text' needs a character type, not int");
     EXPECT_EQ(column_error("x nvarchar(4) counter"), "column \"x nvarchar(4) counter\": flag 'counter' needs a numeric type, not nvarchar");
     EXPECT_EQ(column_error("x int key key"), "column \"x int key key\": flag 'key' is repeated");

@@ -93,6 +93,22 @@ TEST(SnapshotBuilder, NoClockRowOrNoRowsIsAnError) {
     EXPECT_THROW(no_rows.take(), ShapeError);
 }
 
+TEST(SnapshotBuilder, ServerLocalTimesAreStoredInUtc) {
+    CollectorDecl d;
+    d.name = "times";
+    d.table = "times";
+    d.columns = {parse_column("start_time datetime"), parse_column("event_time datetime2 utc")};
+    SnapshotBuilder b(d, "x");
+    b.begin_result(clock_columns());
+    b.row(clock_row());  // the server is at UTC-05:00 and started 2026-11-01 00:00 local
+    b.begin_result({{"start_time", 93, 23, 3, true}, {"event_time", 93, 27, 7, true}});
+    b.row({Value{*parse_timestamp("2026-11-23 05:00:00")}, Value{*parse_timestamp("2026-11-23 10:00:00")}});
+    auto snap = b.take();
+    EXPECT_EQ(format_timestamp(std::get<Timestamp>(snap.rows[0][0])), "2026-11-23 10:00:00.0000000");
+    EXPECT_EQ(format_timestamp(std::get<Timestamp>(snap.rows[0][1])), "2026-11-23 10:00:00.0000000") << "utc columns are kept";
+    EXPECT_EQ(format_timestamp(*snap.sqlserver_start_time), "2026-11-01 05:00:00.0000000");
+}
+
 TEST(SnapshotBuilder, AnEmptyResultIsAValidSnapshot) {
     auto d = decl();
     SnapshotBuilder b(d, "x");

@@ -221,11 +221,26 @@ class _TextMaker:
     def long_padding(self, japanese: bool) -> str:
         """A comment block and a big IN list that push the batch past 8,000 characters."""
         lines = ["/* nightly reconciliation batch: " + ("日本語のコメント " if japanese else "") + "*/"]
-        ids = ", ".join(str(self.rng.randint(1, 10 ** 7)) for _ in range(1100))
+        ids = ", ".join(str(v) for v in _randints_1_to_10m(self.rng, 1100))
         lines.append(f"DECLARE @ids TABLE (id int PRIMARY KEY); INSERT INTO @ids (id) SELECT value FROM "
                      f"STRING_SPLIT('{ids.replace(', ', ',')}', ',');")
         lines.append("-- " + "=" * 120)
         return "\n".join(lines)
+
+
+def _randints_1_to_10m(rng: random.Random, n: int) -> list[int]:
+    """[rng.randint(1, 10**7) for _ in range(n)], the same values and the same state afterwards, about four
+    times faster: randint(1, N) is 1 + the first getrandbits(N.bit_length()) draw below N."""
+    gb = rng.getrandbits
+    limit = 10 ** 7
+    k = limit.bit_length()
+    out = []
+    for _ in range(n):
+        x = gb(k)
+        while x >= limit:
+            x = gb(k)
+        out.append(x + 1)
+    return out
 
 
 def _costs(rng: random.Random, shape: str, heavy: bool, parallel: bool) -> dict:
