@@ -237,9 +237,11 @@ ColumnDecl parse_column(std::string_view spec_view) {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"sql", "scope", "min_version", "columns", "derived", "collector"};
-const std::vector<std::string> kCollectorKeys = {"name", "description", "table", "interval", "timeout",
-                                                 "retention", "params", "enabled"};
+const std::vector<std::string> kTopKeys = {"sql",     "scope",          "min_version", "columns",
+                                           "derived", "runtime_params", "variants",    "collector"};
+const std::vector<std::string> kCollectorKeys = {"name",   "description", "table",   "interval",  "timeout",
+                                                 "retention", "params",   "enabled", "budget",    "on_connect"};
+const std::vector<std::string> kVariantKeys = {"max_version", "sql"};
 const std::vector<std::string> kDerivedKeys = {"slice"};
 
 bool valid_table_name(std::string_view s) {
@@ -270,6 +272,8 @@ struct Shared {
     int min_version = 13;
     std::vector<ColumnDecl> columns;
     std::vector<DerivedSlice> derived;
+    std::vector<std::string> runtime_params;
+    std::vector<SqlVariant> variants;
 };
 
 class DeclParser {
@@ -365,6 +369,43 @@ private:
             s.columns.push_back(std::move(col));
         }
 
+        if (const auto* v = root.get("runtime_params")) {
+            for (const auto& name : r_.strings(*v, "runtime_params")) {
+                const auto& known = known_runtime_params();
+                if (std::find(known.begin(), known.end(), name) == known.end()) {
+                    r_.fail(v->source(), "runtime_params",
+                            "unknown runtime param '" + name + "' (known: " + config::detail::join(known) + ")");
+                }
+                if (!mentions_variable(s.sql, name)) {
+                    r_.fail(v->source(), "runtime_params", "runtime param '" + name + "' is not used (as @" + name + ") in " + s.sql_file);
+                }
+                s.runtime_params.push_back(name);
+            }
+        }
+        if (const auto* v = root.get("variants")) {
+            const auto* arr = v->as_array();
+            if (arr == nullptr) r_.fail(v->source(), "variants", "expected an array of { max_version, sql } tables");
+            for (std::size_t i = 0; i < arr->size(); ++i) {
+                const std::string key = "variants[" + std::to_string(i) + "]";
+                const auto& t = r_.table(*arr->get(i), key);
+                r_.check_keys(t, key, kVariantKeys);
+                const toml::node* mv = t.get("max_version");
+                const toml::node* file = t.get("sql");
+                if (mv == nullptr || file == nullptr) r_.fail(t.source(), key, "needs max_version and sql");
+                SqlVariant var;
+                var.max_version = static_cast<int>(r_.integer(*mv, key + ".max_version"));
+                const std::string name = r_.nonempty_string(*file, key + ".sql");
+                if (name.find("..") != std::string::npos || name.front() == '/') {
+                    r_.fail(file->source(), key + ".sql", "must be a file name under sql/collectors/ (got \"" + name + "\")");
+                }
+                var.sql_file = "sql/collectors/" + name;
+                const auto variant_text = embedded::find(var.sql_file);
+                if (!variant_text) r_.fail(file->source(), key + ".sql", "query file " + var.sql_file + " does not exist");
+                var.sql = std::string(*variant_text);
+                s.variants.push_back(std::move(var));
+            }
+        }
+
         if (const auto* v = root.get("derived")) {
             const auto& derived = r_.table(*v, "derived");
             for (const auto& [k, node] : config::detail::in_file_order(derived)) {
@@ -426,6 +467,8 @@ private:
         d.min_version = s.min_version;
         d.columns = s.columns;
         d.derived = s.derived;
+        d.runtime_params = s.runtime_params;
+        d.variants = s.variants;
         d.line = static_cast<int>(t.source().begin.line);
 
         const toml::node* name = t.get("name");
@@ -458,6 +501,8 @@ private:
         }
         if (const auto* v = t.get("retention")) d.retention = r_.positive_seconds(*v, prefix + ".retention");
         if (const auto* v = t.get("enabled")) d.enabled = r_.boolean(*v, prefix + ".enabled");
+        if (const auto* v = t.get("on_connect")) d.on_connect = r_.boolean(*v, prefix + ".on_connect");
+        if (const auto* v = t.get("budget")) d.budget = r_.positive_duration(*v, prefix + ".budget");
         if (const auto* v = t.get("params")) {
             const auto& params = r_.table(*v, prefix + ".params");
             for (const auto& [k, node] : config::detail::in_file_order(params)) {
@@ -565,22 +610,51 @@ void apply_overrides(std::vector<CollectorDecl>& decls, const config::Config& cf
     }
 }
 
-std::string assemble_batch(const CollectorDecl& decl) {
+std::string quote_name(std::string_view name) {
+    if (name.empty() || name.size() > 128) throw std::invalid_argument("invalid database name (empty or longer than 128)");
+    std::string out = "[";
+    for (char c : name) {
+        if (static_cast<unsigned char>(c) < 0x20) throw std::invalid_argument("invalid database name (control character)");
+        if (c == ']') out += ']';
+        out += c;
+    }
+    return out + "]";
+}
+
+const std::string& sql_for_version(const CollectorDecl& decl, int major_version) {
+    if (major_version > 0) {
+        for (const auto& v : decl.variants)
+            if (major_version <= v.max_version) return v.sql;
+    }
+    return decl.sql;
+}
+
+std::string assemble_batch(const CollectorDecl& decl, const BatchContext& ctx) {
     std::string out = "/* dmvlog:" + decl.name + " */\n";
-    if (!decl.params.empty()) {
+    std::vector<std::pair<std::string, long long>> values = decl.params;
+    for (const auto& name : decl.runtime_params) {
+        long long value = 2 * static_cast<long long>(decl.interval.count());  // first run: two intervals
+        for (const auto& [n, v] : ctx.runtime)
+            if (n == name) value = v;
+        values.emplace_back(name, value);
+    }
+    if (!values.empty()) {
         out += "DECLARE ";
-        for (std::size_t i = 0; i < decl.params.size(); ++i) {
-            const auto& [name, value] = decl.params[i];
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            const auto& [name, value] = values[i];
             if (i > 0) out += ", ";
             const bool fits_int = value >= INT_MIN && value <= INT_MAX;
             out += "@" + name + (fits_int ? " int = " : " bigint = ") + std::to_string(value);
         }
         out += ";\n";
     }
+    if (!ctx.database.empty()) out += "USE " + quote_name(ctx.database) + ";\n";
     out += "SELECT SYSUTCDATETIME() AS collected_at, DATEPART(TZOFFSET, SYSDATETIMEOFFSET()) AS utc_offset_minutes, "
            "(SELECT sqlserver_start_time FROM sys.dm_os_sys_info) AS sqlserver_start_time;\n";
-    out += decl.sql;
+    out += sql_for_version(decl, ctx.server_major_version);
     return out;
 }
+
+std::string assemble_batch(const CollectorDecl& decl) { return assemble_batch(decl, BatchContext{}); }
 
 }  // namespace dmvlog::collect

@@ -47,6 +47,13 @@ struct DerivedSlice {
     std::string end_column;         // e.g. "statement_end_offset"
 };
 
+// A query file used instead of the main one on older servers.
+struct SqlVariant {
+    int max_version = 0;            // used on servers whose major version is at most this
+    std::string sql_file;
+    std::string sql;
+};
+
 struct CollectorDecl {
     std::string name;
     std::string description;
@@ -60,6 +67,10 @@ struct CollectorDecl {
     std::chrono::milliseconds timeout{30000};   // declared default: 30s, or the interval when that is shorter
     std::chrono::seconds retention{30 * 86400};
     std::vector<std::pair<std::string, long long>> params;  // in declaration order
+    std::vector<std::string> runtime_params;                // computed per run by the agent ("since_ms")
+    std::vector<SqlVariant> variants;                       // in declaration order; first match wins
+    std::chrono::milliseconds budget{0};                    // what one run may cost; 0 = a tenth of the interval
+    bool on_connect = false;                                // also run right after each (re)connect
     std::vector<ColumnDecl> columns;
     std::vector<DerivedSlice> derived;
     bool enabled = true;
@@ -90,6 +101,30 @@ std::vector<std::string> collector_names(const std::vector<CollectorDecl>& decls
 // The batch the agent sends for one run, as docs/design.md specifies: tag line, DECLARE line for params,
 // the snapshot clock select, then the query file verbatim.
 std::string assemble_batch(const CollectorDecl& decl);
+
+// What varies between runs of one collector.
+struct BatchContext {
+    int server_major_version = 0;                 // 0 = unknown: the main query file
+    std::string database;                         // scope "database": the database to USE ("" = none)
+    std::vector<std::pair<std::string, long long>> runtime;  // values of runtime params (missing: a default)
+};
+
+// The batch for one run: tag, DECLARE (params and runtime params), USE [database] for per-database
+// collectors, the clock select, then the query file chosen for the server's version.
+std::string assemble_batch(const CollectorDecl& decl, const BatchContext& ctx);
+
+// The query file used on a server of this major version (0 = unknown: the main file).
+const std::string& sql_for_version(const CollectorDecl& decl, int major_version);
+
+// [name] with ] doubled, for a database name; throws std::invalid_argument for an empty name, a name longer
+// than 128 characters or one with control characters.
+std::string quote_name(std::string_view name);
+
+// Runtime params the agent knows how to compute.
+inline const std::vector<std::string>& known_runtime_params() {
+    static const std::vector<std::string> names = {"since_ms"};
+    return names;
+}
 
 // Parses "name type [flags]". Throws std::invalid_argument with a message naming the problem.
 // Types: tinyint smallint int bigint bit decimal(p[,s]) numeric(p[,s]) float real nvarchar(n|max)

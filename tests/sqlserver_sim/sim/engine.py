@@ -145,7 +145,7 @@ class SimEngine(Engine):
                 out: list[Result] = [Error(300, "VIEW SERVER STATE permission was denied on object 'server', "
                                                 "database 'master'.", state=1, severity=14)]
                 return self._log(session, tag, t, out, "error 300")
-            out = answers.answer(self.server, session, sql, tag)
+            out = answers.answer(self.server, session, sql, tag, params)
             note = "ok"
             drop = [f for f in self._active("drop", t) if f.matches(tag)]
             if drop:

@@ -388,6 +388,58 @@ class TestRestart(EngineCase):
         truth = self.e.control({"cmd": "truth", "from": "2026-03-02T09:00:00Z", "to": "2026-03-02T10:00:00Z"})
         self.assertEqual(truth["restarts"], [{"down": "2026-03-02T09:01:40Z", "up": "2026-03-02T09:02:00Z"}])
 
+    def test_nothing_runs_and_nothing_grows_during_an_outage(self):
+        """A scripted restart at 5:00 with a 2-minute outage (windows aligned to the 60 s truth buckets)."""
+        e = make_engine(restart=[{"at": "5m", "outage": "2m"}], blocking=[])
+        down, up = START + dt.timedelta(minutes=5), START + dt.timedelta(minutes=7)
+        e.control({"cmd": "advance", "seconds": 299.5})
+        self.assertTrue(e.accept_connections())
+        self.assertGreater(sum(r["wait_time_ms"] for r in e.server.counters.wait_stats()), 0)
+        e.control({"cmd": "advance", "seconds": 0.5})         # 5:00: it stops
+        self.assertFalse(e.accept_connections())
+        completed = e.server.workload.completed
+        self.assertGreater(completed, 0)
+        self.assertEqual(e.server.workload.active, {})
+        e.control({"cmd": "advance", "seconds": 119.5})       # 6:59.5: still down
+        self.assertFalse(e.accept_connections())
+        self.assertEqual(e.server.workload.completed, completed, "no request completes while it is down")
+        self.assertEqual(e.server.workload.active, {})
+        e.control({"cmd": "advance", "seconds": 60.5})        # 8:00: up for a minute
+        self.assertTrue(e.accept_connections())
+
+        def truth(t0, t1):
+            return e.control({"cmd": "truth", "from": t0.isoformat() + "Z", "to": t1.isoformat() + "Z"})
+
+        outage = truth(down, up)
+        self.assertEqual(outage["queries"], {}, "no execution is in the truth of the outage")
+        self.assertEqual(outage["restarts"], [{"down": "2026-03-02T09:05:00Z", "up": "2026-03-02T09:07:00Z"}])
+        self.assertEqual(e.server.counters.truth(down, up), {}, "no wait while it is down")
+        # a window containing the outage holds what ran before and after it, nothing else
+        whole = truth(down - dt.timedelta(minutes=1), up + dt.timedelta(minutes=1))
+        before = truth(down - dt.timedelta(minutes=1), down)["queries"]
+        after = truth(up, up + dt.timedelta(minutes=1))["queries"]
+        self.assertTrue(before)
+        self.assertTrue(after)
+        for qh, v in whole["queries"].items():
+            self.assertEqual(v["executions"], before.get(qh, {}).get("executions", 0)
+                             + after.get(qh, {}).get("executions", 0), qh)
+        # the counters started from 0 when it came back: at 8:00 they hold exactly the minute since 7:00
+        self.assertEqual(e.server.counters.sqlserver_start_time, up)
+        got = sum(r["wait_time_ms"] for r in e.server.counters.wait_stats())
+        want = sum(v["wait_time_ms"] for v in e.server.counters.truth(up, up + dt.timedelta(minutes=1)).values())
+        self.assertEqual(got, want)
+        self.assertGreater(got, 0)
+        # and the clock result set says so too
+        s = agent_session(9300)
+        self.assertIsNone(e.login(s, "dmvlog"))
+        clock, rows = e.execute(s, requests_batch(lo=0, hi=10 ** 8, top=10 ** 5), {})
+        self.assertEqual(clock.rows[0][2], up)
+        self.assertTrue(rows.rows)
+        self.assertTrue(all(r[2] >= up for r in rows.rows), "every request started after the restart")
+        # the plan cache holds only entries created since it came back
+        self.assertTrue(all(r["creation_time"] >= up - dt.timedelta(milliseconds=4)
+                            for r in e.server.plancache.query_stats_rows()))
+
 
 class TestControl(EngineCase):
     def test_stats_count_every_query(self):

@@ -263,10 +263,10 @@ TEST(ParseDeclaration, AllCollectorKeys) {
 TEST(ParseDeclaration, UnknownKeys) {
     EXPECT_EQ(decl_error(decl_text("colums = []\n")),
               "collectors/t.toml:3: colums: unknown key; did you mean 'columns'? (allowed keys: sql, scope, "
-              "min_version, columns, derived, collector)");
+              "min_version, columns, derived, runtime_params, variants, collector)");
     EXPECT_EQ(decl_error(decl_text("", "intervall = \"5s\"\n")),
               "collectors/t.toml:7: collector[0].intervall: unknown key; did you mean 'interval'? (allowed keys: name, "
-              "description, table, interval, timeout, retention, params, enabled)");
+              "description, table, interval, timeout, retention, params, enabled, budget, on_connect)");
     EXPECT_EQ(decl_error(decl_text("[derived.x]\nslice = [\"batch_text\", \"s\", \"e\"]\nslices = 1\n")),
               "collectors/t.toml:5: derived.x.slices: unknown key; did you mean 'slice'? (allowed keys: slice)");
 }
@@ -487,6 +487,67 @@ TEST(AssembleBatch, NoParamsNoDeclareLine) {
     d.params = {{"n", -3000000000LL}, {"m", -2147483648LL}};
     EXPECT_EQ(assemble_batch(d),
               "/* dmvlog:plain */\nDECLARE @n bigint = -3000000000, @m int = -2147483648;\n" + kClock + "SELECT 1 AS one;\n");
+}
+
+}  // namespace
+}  // namespace dmvlog::collect
+
+namespace dmvlog::collect {
+namespace {
+
+TEST(AssembleBatch, RuntimeParamsDatabaseAndVersionVariants) {
+    CollectorDecl d;
+    d.name = "index_usage";
+    d.interval = std::chrono::minutes(1);
+    d.sql = "SELECT 1 AS a WHERE @since_ms > 0;";
+    d.params = {{"top_rows", 100}};
+    d.runtime_params = {"since_ms"};
+    d.variants = {SqlVariant{13, "sql/collectors/x_2016.sql", "SELECT 2 AS a WHERE @since_ms > 0;"}};
+    BatchContext ctx;
+    ctx.server_major_version = 16;
+    ctx.database = "Sales]Q";
+    ctx.runtime = {{"since_ms", 61000}};
+    EXPECT_EQ(assemble_batch(d, ctx),
+              "/* dmvlog:index_usage */\n"
+              "DECLARE @top_rows int = 100, @since_ms int = 61000;\n"
+              "USE [Sales]]Q];\n"
+              "SELECT SYSUTCDATETIME() AS collected_at, DATEPART(TZOFFSET, SYSDATETIMEOFFSET()) AS utc_offset_minutes, "
+              "(SELECT sqlserver_start_time FROM sys.dm_os_sys_info) AS sqlserver_start_time;\n"
+              "SELECT 1 AS a WHERE @since_ms > 0;");
+    ctx.server_major_version = 13;
+    ctx.runtime.clear();
+    auto older = assemble_batch(d, ctx);
+    EXPECT_NE(older.find("SELECT 2 AS a"), std::string::npos) << older;
+    EXPECT_NE(older.find("@since_ms int = 120000"), std::string::npos) << "first run: two intervals";
+    EXPECT_EQ(&sql_for_version(d, 0), &d.sql);
+    EXPECT_EQ(&sql_for_version(d, 14), &d.sql);
+}
+
+TEST(QuoteName, BracketsAndRejects) {
+    EXPECT_EQ(quote_name("受注管理"), "[受注管理]");
+    EXPECT_EQ(quote_name("a]b"), "[a]]b]");
+    EXPECT_THROW(quote_name(""), std::invalid_argument);
+    EXPECT_THROW(quote_name(std::string("a\nb")), std::invalid_argument);
+    EXPECT_THROW(quote_name(std::string(129, 'x')), std::invalid_argument);
+}
+
+TEST(ParseDeclaration, RuntimeParamsMustBeKnownAndUsed) {
+    auto base = [](const std::string& top) {
+        return "sql = \"requests.sql\"\n" + top +
+               "columns = [\"session_id smallint\"]\n[[collector]]\nname = \"x\"\ninterval = \"1m\"\n";
+    };
+    try {
+        parse_declaration(base("runtime_params = [\"since_ms\"]\n"), "collectors/t.toml");
+        FAIL() << "requests.sql does not use @since_ms";
+    } catch (const std::exception& e) {
+        EXPECT_NE(std::string(e.what()).find("is not used (as @since_ms)"), std::string::npos) << e.what();
+    }
+    try {
+        parse_declaration(base("runtime_params = [\"until_ms\"]\n"), "collectors/t.toml");
+        FAIL() << "unknown runtime param";
+    } catch (const std::exception& e) {
+        EXPECT_NE(std::string(e.what()).find("unknown runtime param 'until_ms'"), std::string::npos) << e.what();
+    }
 }
 
 }  // namespace

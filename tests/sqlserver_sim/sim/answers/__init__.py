@@ -2,7 +2,8 @@
 
 Order: the engine's own tags (check, requests_5s, requests_1m); then every other module of this package that
 has `answer(server, session, sql, tag) -> list[Result] | None` (in name order; a module returns None for
-what it does not answer), e.g. sim/answers/xe.py; then, for untagged batches, the connect-time statements
+what it does not answer), e.g. sim/answers/xe.py. A module whose answer() also takes `params` gets the
+parameters of an RPC call (sp_executesql, sp_prepexec, sp_execute: {'@name': value}) as params=; then, for untagged batches, the connect-time statements
 (sim/answers/connect.py). What nobody answers gets the error SQL Server would give: 208 'Invalid object
 name' for a tagged collector query or for an unknown table, 102 'Incorrect syntax' otherwise.
 
@@ -12,9 +13,10 @@ collector's params) and `clock_resultset(server)` (result set 1 of every collect
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import re
-from typing import Optional
+from typing import Any, Optional
 
 from sim.results import Column, Error, Result, ResultSet, Session
 
@@ -49,6 +51,14 @@ def clock_resultset(server) -> ResultSet:
 _plugins: Optional[list] = None
 
 
+def _takes_params(fn) -> bool:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    return "params" in sig.parameters or any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
+
+
 def plugins() -> list:
     """Other answer modules of this package (each with an answer() function), in name order."""
     global _plugins
@@ -62,6 +72,18 @@ def plugins() -> list:
                 found.append(mod)
         _plugins = found
     return _plugins
+
+
+_PARAMS_OK: dict[str, bool] = {}
+
+
+def _ask(mod, server, session: Session, sql: str, tag: Optional[str], params: Optional[dict[str, Any]]):
+    ok = _PARAMS_OK.get(mod.__name__)
+    if ok is None:
+        ok = _PARAMS_OK[mod.__name__] = _takes_params(mod.answer)
+    if ok:
+        return mod.answer(server, session, sql, tag, params=params or {})
+    return mod.answer(server, session, sql, tag)
 
 
 def _object_name(sql: str) -> Optional[str]:
@@ -84,7 +106,9 @@ def unknown(sql: str, tag: Optional[str]) -> list[Result]:
     return [Error(102, f"Incorrect syntax near '{near[:128]}'.", severity=15)]
 
 
-def answer(server, session: Session, sql: str, tag: Optional[str]) -> list[Result]:
+def answer(server, session: Session, sql: str, tag: Optional[str],
+           params: Optional[dict[str, Any]] = None) -> list[Result]:
+    """The answer to one batch or RPC call; params: the RPC parameters ({'@name': value}), if any."""
     from sim.answers import connect, requests
     if tag == "check":
         r = connect.answer(server, session, sql)
@@ -96,7 +120,7 @@ def answer(server, session: Session, sql: str, tag: Optional[str]) -> list[Resul
         if r is not None:
             return r
     for mod in plugins():
-        r = mod.answer(server, session, sql, tag)
+        r = _ask(mod, server, session, sql, tag, params)
         if r is not None:
             return r
     return unknown(sql, tag)

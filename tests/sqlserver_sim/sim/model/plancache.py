@@ -52,6 +52,8 @@ from .queries import QueryCatalog, QueryTemplate, poisson, sql_datetime, to_date
 METRICS = ("worker_time", "elapsed_time", "logical_reads", "physical_reads", "logical_writes", "rows", "dop",
            "grant_kb", "used_grant_kb", "ideal_grant_kb", "reserved_threads", "used_threads", "spills", "clr_time")
 (W, E, LR, PR, LW, ROWS, DOP, GR, UGR, IGR, RT, UT, SP, CLR) = range(len(METRICS))
+_NM = len(METRICS)
+_FLAT = frozenset((DOP, RT, UT, IGR))      # the same for every execution of a plan: last = min = max = mean
 # truth vector layout
 TRUTH_KEYS = ("cpu_us", "logical_reads", "physical_reads", "writes", "executions", "elapsed_us")
 _TRUTH_FROM = (W, LR, PR, LW, None, E)       # metric index per truth key (executions separately)
@@ -331,77 +333,96 @@ class PlanCache:
             self._sync(plan, t)
 
     def _draw(self, e: Entry, n: int) -> tuple[list[int], list[int], list[int], list[int]]:
-        """Aggregated counters of n executions of e's statement: (total, last, lo, hi) per metric."""
+        """Aggregated counters of n executions of e's statement: (total, last, lo, hi) per metric.
+
+        Hot path (the warm start draws one per cached statement): random.uniform(a, b) is inlined as
+        a + (b - a) * random(), which is what it computes, so the draws are the same as with the calls.
+        The lists returned are read, never changed, by the callers (for n == 1 they are one list)."""
         q = e.q
         rng = self.rng
+        rand = rng.random
         cv = q.cv
         dop = q.dop
-        means = (q.cpu_us, q.mean_elapsed_us(), q.logical_reads, q.physical_reads, q.writes, q.rows)
         if n == 1:
             f = rng.lognormvariate(-cv * cv / 2.0, cv)
         else:
             f = max(0.05, rng.gauss(1.0, cv / math.sqrt(n)))
-        nm = len(METRICS)
-        tot = [0] * nm
-        last = [0] * nm
-        lo = [0] * nm
-        hi = [0] * nm
-        for i, m in enumerate(means):
+        tot = [0] * _NM
+        for i, m in ((W, q.cpu_us), (E, q.mean_elapsed_us()), (LR, q.logical_reads), (PR, q.physical_reads),
+                     (LW, q.writes), (ROWS, q.rows)):
             if m <= 0:
                 continue
-            total = int(round(m * n * f * rng.uniform(0.92, 1.08)))
-            if i == ROWS or i == W or i == E:
-                total = max(total, n if i != ROWS else 0)
+            total = int(round(m * n * f * (0.92 + (1.08 - 0.92) * rand())))
+            if i == W or i == E:
+                if total < n:
+                    total = n
+            elif i == ROWS and total < 0:
+                total = 0
             tot[i] = total
         # memory grant, parallelism, spills
         if q.grant_kb > 0:
             ideal = int(q.grant_kb)
-            g = int(ideal * rng.uniform(0.7, 1.0))
+            g = int(ideal * (0.7 + (1.0 - 0.7) * rand()))
             tot[IGR] = ideal * n
             tot[GR] = g * n
-            tot[UGR] = int(g * n * rng.uniform(0.2, 0.9))
+            tot[UGR] = int(g * n * (0.2 + (0.9 - 0.2) * rand()))
         tot[DOP] = dop * n
         if dop > 1:
             tot[RT] = tot[UT] = 2 * dop * n
-        if q.spills > 0 and rng.random() < 0.3:
-            tot[SP] = int(q.spills * n * rng.uniform(0.2, 1.5))
-        for i in range(nm):
+        if q.spills > 0 and rand() < 0.3:
+            tot[SP] = int(q.spills * n * (0.2 + (1.5 - 0.2) * rand()))
+        if n == 1:
+            return tot, tot, tot, tot
+        last = [0] * _NM
+        lo = [0] * _NM
+        hi = [0] * _NM
+        mu = -cv * cv / 2.0
+        lognorm = rng.lognormvariate
+        ceil = math.ceil
+        for i in range(_NM):
             total = tot[i]
-            if n == 1:
-                last[i] = lo[i] = hi[i] = total
-                continue
             if total == 0:
                 continue
             avg = total / n
-            if i in (DOP, RT, UT, IGR):
+            if i in _FLAT:
                 last[i] = lo[i] = hi[i] = int(avg)
                 tot[i] = int(avg) * n
                 continue
-            low = min(int(avg), int(avg * rng.uniform(0.2, 1.0)))
+            low = int(avg)
+            x = int(avg * (0.2 + (1.0 - 0.2) * rand()))
+            if x < low:
+                low = x
+            high = ceil(avg)
+            x = int(avg * (1.0 + 3.0 * rand()))
+            if x > high:
+                high = x
             cap = total - (n - 1) * low
-            high = min(cap, max(math.ceil(avg), int(avg * (1.0 + 3.0 * rng.random()))))
-            one = int(avg * rng.lognormvariate(-cv * cv / 2.0, cv))
-            last[i] = min(max(one, low), high)
+            if cap < high:
+                high = cap
+            one = int(avg * lognorm(mu, cv))
+            last[i] = high if one > high else (low if one < low else one)
             lo[i] = low
             hi[i] = high
         return tot, last, lo, hi
 
     def _add(self, e: Entry, n: int, tot, last, lo, hi, last_exec: float) -> None:
         e._row = None
-        first = e.execution_count == 0
-        e.execution_count += n
         et, el, emn, emx = e.total, e.last, e.min, e.max
-        for i in range(len(tot)):
-            et[i] += tot[i]
-            el[i] = last[i]
-            if first:
-                emn[i] = lo[i]
-                emx[i] = hi[i]
-            else:
+        if e.execution_count == 0:
+            for i in range(_NM):
+                et[i] += tot[i]
+            el[:] = last
+            emn[:] = lo
+            emx[:] = hi
+        else:
+            for i in range(_NM):
+                et[i] += tot[i]
                 if lo[i] < emn[i]:
                     emn[i] = lo[i]
                 if hi[i] > emx[i]:
                     emx[i] = hi[i]
+            el[:] = last
+        e.execution_count += n
         if last_exec > e.last_execution_time:
             e.last_execution_time = last_exec
 

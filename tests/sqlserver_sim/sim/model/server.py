@@ -56,7 +56,7 @@ class _RecordingPlanCache:
     def advance(self, t0, t1) -> None:
         pass
 
-    def restart(self, now) -> None:
+    def restart(self, now, up_at=None) -> None:
         self.restarts.append(now)
 
     def execute(self, q, now, cpu_us, elapsed_us, logical_reads, physical_reads, writes, rows, grant_kb=0,
@@ -89,6 +89,9 @@ class _NullCounters:
         pass
 
     def restart(self, now) -> None:
+        pass
+
+    def shutdown(self, now) -> None:
         pass
 
     def dbcc_sqlperf_clear(self, which) -> None:
@@ -183,6 +186,11 @@ class SimServer:
             self.catalog = QueryCatalog(self.rng("catalog"), sc.plan_cache)
         else:
             self.catalog = FallbackCatalog(self.rng("catalog"), sc.plan_cache, user_online)
+        # before the workload: its scripted episodes lock rows of the counters model's tables (lock_object)
+        self.counters = (ServerCounters(self.rng("counters"), sc.counters,
+                                        [{"database_id": d.database_id, "name": d.name, "state": d.state_desc}
+                                         for d in self.databases])
+                         if ServerCounters is not None else _NullCounters())
         # the XE model writes local times inside reports: it gets the server's offset unless [xe] sets one
         xe_cfg = {"utc_offset_minutes": spec.utc_offset_minutes, **sc.xe}
         self.xe = XeStore(xe_cfg) if XeStore is not None else _ListXe(xe_cfg)
@@ -201,12 +209,8 @@ class SimServer:
             self.plancache = PlanCache(self.rng("plancache"), self.catalog, sc.plan_cache)
         else:
             self.plancache = _RecordingPlanCache()
-        self.counters = (ServerCounters(self.rng("counters"), sc.counters,
-                                        [{"database_id": d.database_id, "name": d.name, "state": d.state_desc}
-                                         for d in self.databases])
-                         if ServerCounters is not None else _NullCounters())
-        for r in sc.restart:
-            wl.schedule(r["at"], self._scripted_restart, r["outage"])
+        # scripted restarts are run by advance_to() at the start of a step (see _step)
+        self._restarts_due = sorted((float(r["at"]), float(r["outage"])) for r in sc.restart)
         wl.start_pool()
 
     # -- time
@@ -243,11 +247,28 @@ class SimServer:
         return d.replace(microsecond=d.microsecond // 1000 * 1000)
 
     def advance_to(self, offset: float) -> None:
-        """Run every whole step that ends at or before offset."""
+        """Run every whole step that ends at or before offset.
+
+        A scripted restart ends the step it falls in: the next step starts with it, before the plan cache,
+        the counters and the workload move on, so nothing of the step runs on the stopped instance."""
         target = math.floor(offset / self.step + 1e-9) * self.step
         while self.model_time + 1e-9 < target:
-            self._step(self.model_time, self.model_time + self.step)
-            self.model_time += self.step
+            t0 = self.model_time
+            t1 = (math.floor(t0 / self.step + 1e-9) + 1) * self.step
+            due = self._restarts_due
+            if due and t0 + 1e-9 < due[0][0] < t1 - 1e-9:
+                t1 = due[0][0]
+            self._restarts_until(t0)
+            self._step(t0, t1)
+            self.model_time = t1
+        self._restarts_until(min(self.model_time, offset))
+
+    def _restarts_until(self, t: float) -> None:
+        """Scripted restarts due at or before t (t: the time the model has run to)."""
+        due = self._restarts_due
+        while due and due[0][0] <= t + 1e-9:
+            _, outage = due.pop(0)
+            self.restart(t, outage)
 
     def _step(self, t0: float, t1: float) -> None:
         d0, d1 = self.dt(t0), self.dt(t1)
@@ -286,21 +307,25 @@ class SimServer:
     def is_down(self, t: float) -> bool:
         return self.down_from is not None and self.down_from <= t < self.up_at
 
-    def _scripted_restart(self, outage: float) -> None:
-        self.restart(self.workload.now, outage)
-
     def restart(self, t_down: float, outage: float) -> None:
-        """The instance stops at t_down and is back (new sqlserver_start_time) at t_down + outage."""
+        """The instance stops at t_down and is back (new sqlserver_start_time) at t_down + outage.
+
+        t_down must not be before the time the model has run to (model_time): scripted restarts run at the
+        start of a step, the control command at model_time. While it is down no request runs (the
+        workload is reset and its sessions log in again after t_up), the plan cache has no plans and draws
+        no executions (PlanCache.restart(t_down, up_at=t_up)), no counter grows (ServerCounters.shutdown
+        at t_down, restart at t_up), and the XE sessions lose their buffers (event_file buffers already
+        due are written first) and the STARTUP_STATE ones start again at t_up."""
         t_up = t_down + max(0.0, outage)
         self.generation += 1
         self.truth.restarted(t_down, t_up)
         self.workload.reset(t_down, t_up)
         self.down_from, self.up_at = t_down, t_up
         self.start_offset = t_up
-        # the plan cache empties when the instance stops; counters start from 0 when it is back
-        self.plancache.restart(self.dt(t_down))
-        if hasattr(self.xe, "restart"):
-            self.xe.restart(self.dt(t_down))
+        self.plancache.restart(self.dt(t_down), up_at=self.dt(t_up))
+        self.counters.shutdown(self.dt(t_down))
+        if hasattr(self.xe, "flush"):
+            self.xe.flush(self.dt(t_down))
         if t_up > t_down:
             self.workload.schedule(t_up, self._come_up, (self.generation, t_up))
         else:
@@ -310,6 +335,8 @@ class SimServer:
         gen, t_up = arg
         if gen == self.generation:
             self.counters.restart(self.dt(t_up))
+            if hasattr(self.xe, "restart"):
+                self.xe.restart(self.dt(t_up))
 
     # -- databases and properties
 
@@ -398,6 +425,32 @@ class SimServer:
         if isinstance(by_handle, dict):
             by_handle[out[0].sql_handle] = text
         return out
+
+    def lock_object(self, database_id: int, schema: str, table: str) -> dict:
+        """What a row lock on schema.table in that database names: the table's clustered index ('keylock':
+        hobtid, indexname) or, for a heap, its first data page ('ridlock': fileid, pageid); plus object_id,
+        index_id and objectname ('Database.schema.table', as deadlock graphs write it).
+
+        The table and its indexes are the counters model's (sys.indexes, sys.dm_db_partition_stats), so the
+        hobt_id a deadlock or a wait resource names is the one those views show; a table the counters model
+        does not have gets a clustered index with the same naming and numbering rules."""
+        db = self.db_name(database_id) or f"db{database_id}"
+        mine = [ix for ix in getattr(self.counters, "indexes", ())
+                if ix.database_id == database_id and ix.table.lower() == table.lower()]
+        base = next((ix for ix in mine if ix.index_id <= 1), None)
+        if base is not None:
+            out = {"object_id": base.object_id, "index_id": base.index_id, "hobtid": base.hobt_id,
+                   "objectname": f"{db}.{base.schema}.{base.table}"}
+            if base.index_id == 0:
+                return {**out, "type": "ridlock", "indexname": None, "fileid": 1,
+                        "pageid": 1000 + base.object_id % 500_000}
+            return {**out, "type": "keylock", "indexname": base.name}
+        import hashlib
+        object_id = int.from_bytes(hashlib.sha1(f"{database_id}:{table}".encode()).digest()[:4], "little") \
+            % 2_000_000_000 + 1000
+        return {"type": "keylock", "object_id": object_id, "index_id": 1,
+                "hobtid": 72057594037927936 + (object_id % 100000) * 65536 + 1,
+                "objectname": f"{db}.{schema}.{table}", "indexname": f"PK_{table}"}
 
     def process_info(self, s: SimSession, t: float) -> dict:
         """A <process> of a blocked-process or deadlock report for session s at t (times: naive UTC)."""

@@ -19,6 +19,7 @@ import hashlib
 import heapq
 import math
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -565,8 +566,27 @@ class Actor:
         pass
 
 
-def key_resource(database_id: int, rng: random.Random) -> str:
-    hobt = 72057594000000000 + rng.randrange(10 ** 8)
+_NAME_PART = r"(?:\[[^\]]+\]|[^\s\[\](),;.]+)"
+_TARGET_RE = re.compile(r"^\s*(?:UPDATE|DELETE\s+FROM|DELETE|INSERT\s+INTO|INSERT|MERGE\s+INTO|MERGE)\s+"
+                        rf"({_NAME_PART}(?:\s*\.\s*{_NAME_PART}){{0,2}})", re.I)
+
+
+def target_table(statement: str) -> Optional[tuple[str, str]]:
+    """(schema, table) a DML statement writes to (UPDATE / DELETE / INSERT / MERGE), or None."""
+    for s, e in split_statements(statement):
+        m = _TARGET_RE.match(statement[s:e])
+        if m:
+            parts = [p.strip().strip("[]") for p in re.findall(_NAME_PART, m.group(1))]
+            return ("dbo", parts[-1]) if len(parts) == 1 else (parts[-2], parts[-1])
+    return None
+
+
+def key_resource(database_id: int, rng: random.Random, lock: Optional[dict] = None) -> str:
+    """A wait resource for a row lock: 'KEY: dbid:hobt (hash)' for an index (the one lock_object() gave),
+    'RID: dbid:file:page:slot' for a heap; a made-up index when lock is None."""
+    if lock is not None and lock.get("type") == "ridlock":
+        return f"RID: {database_id}:{lock['fileid']}:{lock['pageid']}:{rng.randrange(40)}"
+    hobt = lock["hobtid"] if lock is not None else 72057594000000000 + rng.randrange(10 ** 8)
     return f"KEY: {database_id}:{hobt} ({rng.getrandbits(48):012x})"
 
 
@@ -589,6 +609,9 @@ class BlockingEpisode(Actor):
                                        self.database_id, "scripted", -rng_offset(wl.rng))
                         for _ in range(spec["blocked"])]
         self.blocked_q = wl.statements_for(spec["blocked_statement"], self.database_id)[-1]
+        # the rows they wait for are in the table the blocked statement updates (else the head's)
+        table = target_table(spec["blocked_statement"]) or target_table(h["statement"])
+        self.lock = wl.server.lock_object(self.database_id, *table) if table else None
 
     def begin(self, occ: _Occurrence) -> None:
         wl, spec, rng = self.wl, self.spec, self.wl.rng
@@ -604,9 +627,9 @@ class BlockingEpisode(Actor):
             else:
                 choices = [self.head.spid] + [self.victims[j].spid for j in spine]
                 blocker_of.append(rng.choice(choices))
-        resources = {self.head.spid: key_resource(self.database_id, rng)}
+        resources = {self.head.spid: key_resource(self.database_id, rng, self.lock)}
         for j in spine:
-            resources[self.victims[j].spid] = key_resource(self.database_id, rng)
+            resources[self.victims[j].spid] = key_resource(self.database_id, rng, self.lock)
         occ.data.update(arrivals=arrivals, blocker_of=blocker_of, resources=resources, reqs={})
         # the head blocker: runs its statement, then sleeps with the transaction open
         head_stmt = self.head_q[-1]
@@ -675,12 +698,18 @@ class Deadlock(Actor):
         self.sess = [wl.new_session(spec["login"], spec["host"], spec["app"], self.database_id, "scripted",
                                     -rng_offset(wl.rng)) for _ in range(2)]
         self.qs = [wl.statements_for(text, self.database_id) for text in spec["statements"]]
+        # process i holds a row of the table its first statement updates (the resource the other one wants)
+        self.locks = []
+        for text in spec["statements"]:
+            first = text[slice(*split_statements(text)[0])]
+            table = target_table(first)
+            self.locks.append(wl.server.lock_object(self.database_id, *table) if table else None)
 
     def begin(self, occ: _Occurrence) -> None:
         wl, rng = self.wl, self.wl.rng
         at = occ.t0
         t0 = max(wl.now, at - self.lead)
-        keys = [key_resource(self.database_id, rng) for _ in range(2)]
+        keys = [key_resource(self.database_id, rng, self.locks[i]) for i in range(2)]
         reqs = []
         for i, s in enumerate(self.sess):
             # each holds the row of its first statement and then waits in its second
@@ -710,11 +739,17 @@ class Deadlock(Actor):
             p["waitresource"] = keys[1 - i]
         resources = []
         for i in range(2):
-            resources.append({"type": "keylock", "id": f"lock{i}{occ.k:06x}", "resource": keys[i],
-                              "dbid": self.database_id, "hobtid": int(keys[i].split(":")[2].split()[0]),
-                              "objectname": ["dbo.Inventory", "dbo.Orders"][i], "indexname": f"PK_{i}",
-                              "mode": "X", "owners": [{"id": procs[i]["id"], "mode": "X"}],
-                              "waiters": [{"id": procs[1 - i]["id"], "mode": "U", "requestType": "wait"}]})
+            lock = self.locks[i] or wl.server.lock_object(self.database_id, "dbo", f"DeadlockTable{i + 1}")
+            r = {"type": lock["type"], "id": f"lock{0x2A9C1B7E380 + 0x1000 * i + 0x40 * occ.k:x}",
+                 "dbid": self.database_id, "objectname": lock["objectname"], "mode": "X",
+                 "associatedObjectId": lock["hobtid"],
+                 "owners": [{"id": procs[i]["id"], "mode": "X"}],
+                 "waiters": [{"id": procs[1 - i]["id"], "mode": "U", "requestType": "wait"}]}
+            if lock["type"] == "ridlock":
+                r.update(fileid=lock["fileid"], pageid=lock["pageid"])
+            else:
+                r.update(hobtid=lock["hobtid"], indexname=lock["indexname"])
+            resources.append(r)
         victims = [procs[victim]["id"]]
         wl.server.xe.emit_deadlock(wl.server.dt(t), victims, procs, resources)
         wl.server.truth.deadlock(t, [reqs[victim].session.spid], [r.session.spid for r in reqs])
