@@ -1,9 +1,11 @@
 #include "agent/collect/job.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "agent/collect/snapshot_builder.h"
+#include "agent/core/embedded.h"
 #include "agent/odbc/classify.h"
 
 namespace dmvlog::collect {
@@ -15,6 +17,23 @@ std::chrono::seconds to_seconds_ceil(std::chrono::milliseconds ms) {
     return std::max(s, std::chrono::seconds(1));
 }
 
+// SQL Server errors that mean "this database cannot be read now", not "the collector is wrong".
+bool is_database_unavailable(const odbc::Error& e) {
+    for (int n : {911, 916, 942, 945, 952, 4060, 40892, 976, 978, 983})
+        if (e.has_native(n)) return true;
+    return false;
+}
+
+std::string_view clock_select() {
+    return "SELECT SYSUTCDATETIME() AS collected_at, DATEPART(TZOFFSET, SYSDATETIMEOFFSET()) AS utc_offset_minutes, "
+           "(SELECT sqlserver_start_time FROM sys.dm_os_sys_info) AS sqlserver_start_time;";
+}
+
+std::string text_of(const Value& v) {
+    if (auto p = std::get_if<std::string>(&v)) return *p;
+    return {};
+}
+
 }  // namespace
 
 Timestamp utc_now() {
@@ -22,8 +41,58 @@ Timestamp utc_now() {
     return Timestamp{ns.count() / 100, 0, false};
 }
 
-CollectorJob::CollectorJob(const CollectorDecl& decl, InstanceSource& source, store::Writer& writer)
-    : decl_(decl), source_(source), writer_(writer), batch_(assemble_batch(decl)) {}
+std::vector<DatabaseInfo> list_databases(odbc::Connection& conn) {
+    auto sql = embedded::find("sql/agent/databases.sql");
+    auto sets = conn.query("/* dmvlog:databases */\n" + std::string(sql.value_or("")), std::chrono::seconds(30), "databases");
+    std::vector<DatabaseInfo> out;
+    if (sets.empty()) return out;
+    const auto& cols = sets[0].columns;
+    auto idx = [&](std::string_view name) {
+        for (std::size_t i = 0; i < cols.size(); ++i)
+            if (cols[i].name == name) return static_cast<int>(i);
+        return -1;
+    };
+    int id = idx("database_id"), name = idx("name"), state = idx("state_desc"), access = idx("user_access_desc"),
+        has = idx("has_access");
+    if (id < 0 || name < 0) throw std::runtime_error("databases: the answer lacks database_id or name");
+    for (auto& row : sets[0].rows) {
+        DatabaseInfo d;
+        if (auto p = std::get_if<std::int64_t>(&row[static_cast<std::size_t>(id)])) d.database_id = *p;
+        d.name = text_of(row[static_cast<std::size_t>(name)]);
+        if (state >= 0) d.state_desc = text_of(row[static_cast<std::size_t>(state)]);
+        if (access >= 0) d.user_access_desc = text_of(row[static_cast<std::size_t>(access)]);
+        if (has >= 0) {
+            if (auto p = std::get_if<std::int64_t>(&row[static_cast<std::size_t>(has)])) d.has_access = *p != 0;
+        } else {
+            d.has_access = true;
+        }
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+std::vector<DatabaseInfo> databases_to_visit(const std::vector<DatabaseInfo>& all, const config::Instance& inst) {
+    std::vector<DatabaseInfo> out;
+    auto listed = [](const std::vector<std::string>& list, const std::string& name) {
+        return std::find(list.begin(), list.end(), name) != list.end();
+    };
+    for (const auto& d : all) {
+        if (d.database_id <= 4) continue;
+        if (d.state_desc != "ONLINE" || !d.has_access || d.user_access_desc == "SINGLE_USER") continue;
+        if (!inst.include_databases.empty() && !listed(inst.include_databases, d.name)) continue;
+        if (listed(inst.exclude_databases, d.name)) continue;
+        out.push_back(d);
+    }
+    return out;
+}
+
+CollectorJob::CollectorJob(const CollectorDecl& decl, InstanceSource& source, store::Writer& writer, sched::Clock* clock)
+    : decl_(decl), source_(source), writer_(writer), clock_(clock) {}
+
+sched::TimePoint CollectorJob::now() const {
+    if (clock_) return clock_->now();
+    return std::chrono::time_point_cast<sched::Duration>(std::chrono::system_clock::now());
+}
 
 bool CollectorJob::disabled() const {
     std::lock_guard lock(mu_);
@@ -47,8 +116,7 @@ void CollectorJob::disable(const std::string& error_class, const std::string& re
     result.error_class = error_class;
     result.error = reason;
     spdlog::error("instance {}: collector {} disabled ({}): {}", instance(), decl_.name, error_class, reason);
-    store::RunRecord rec{instance(), decl_.name, started_at, result.duration_ms, 0, 0, "disabled", error_class, reason};
-    writer_.submit(std::move(rec));
+    writer_.submit(store::RunRecord{instance(), decl_.name, started_at, result.duration_ms, 0, 0, "disabled", error_class, reason});
 }
 
 RunResult CollectorJob::run() {
@@ -59,6 +127,7 @@ RunResult CollectorJob::run() {
         return result;
     }
     const Timestamp started_at = utc_now();
+    const auto run_start = now();
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed_ms = [&] {
         return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -80,7 +149,8 @@ RunResult CollectorJob::run() {
     };
     try {
         auto lease = source_.acquire();
-        if (auto info = source_.info(); info && info->major_version > 0 && info->major_version < decl_.min_version) {
+        auto info = source_.info();
+        if (info && info->major_version > 0 && info->major_version < decl_.min_version) {
             result.duration_ms = elapsed_ms();
             disable("incompatible",
                     fmt::format("needs {} or later; the server is {} {}", product_name(decl_.min_version),
@@ -88,8 +158,47 @@ RunResult CollectorJob::run() {
                     result, started_at);
             return result;
         }
+        BatchContext ctx;
+        ctx.server_major_version = info ? info->major_version : 0;
+        {
+            std::lock_guard lock(mu_);
+            if (last_success_) {
+                auto since = std::chrono::duration_cast<std::chrono::milliseconds>(run_start - *last_success_) + decl_.interval;
+                ctx.runtime.emplace_back("since_ms", std::min<long long>(since.count(), 2'000'000'000LL));
+            }
+        }
+        const auto timeout = to_seconds_ceil(decl_.timeout);
+        const std::string context = "collector " + decl_.name;
         SnapshotBuilder builder(decl_, instance());
-        lease->run(batch_, to_seconds_ceil(decl_.timeout), builder, "collector " + decl_.name);
+        if (decl_.scope == "database") {
+            auto dbs = databases_to_visit(list_databases(*lease), source_.instance());
+            for (const auto& db : dbs) {
+                ctx.database = db.name;
+                builder.start_database(db.database_id, db.name);
+                try {
+                    lease->run(assemble_batch(decl_, ctx), timeout, builder, context + " in database " + db.name);
+                    ++result.databases;
+                    std::lock_guard lock(mu_);
+                    if (skipped_dbs_.erase(db.name))
+                        spdlog::info("instance {}: collector {} reads database {} again", instance(), decl_.name, db.name);
+                } catch (const odbc::Error& e) {
+                    if (!is_database_unavailable(e) || odbc::is_connection_lost(e)) throw;
+                    ++result.databases_skipped;
+                    std::lock_guard lock(mu_);
+                    if (!skipped_dbs_.count(db.name)) {
+                        skipped_dbs_[db.name] = e.what();
+                        spdlog::warn("instance {}: collector {} skips database {}: {}", instance(), decl_.name, db.name, e.what());
+                    }
+                }
+            }
+            if (dbs.empty() || result.databases == 0) {
+                // Nothing to read is still a snapshot (an empty one), so the store shows the collector ran.
+                builder.start_database(0, "");
+                lease->run("/* dmvlog:" + decl_.name + " */\n" + std::string(clock_select()), timeout, builder, context);
+            }
+        } else {
+            lease->run(assemble_batch(decl_, ctx), timeout, builder, context);
+        }
         auto snap = builder.take();
         result.status = "ok";
         result.rows = static_cast<std::int64_t>(snap.rows.size());
@@ -99,6 +208,7 @@ RunResult CollectorJob::run() {
             std::lock_guard lock(mu_);
             if (failing_) spdlog::info("instance {}: collector {} works again", instance(), decl_.name);
             failing_ = false;
+            last_success_ = run_start;
         }
         writer_.submit(std::move(snap), store::RunRecord{instance(), decl_.name, started_at, result.duration_ms,
                                                          result.rows, result.bytes, "ok", "", ""});

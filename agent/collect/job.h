@@ -1,37 +1,62 @@
-// One collector on one instance: runs the collector's batch, checks the answer's shape, hands the snapshot
-// to the store writer, records the run, and applies the behaviour of each error class:
+// One collector on one instance: runs the collector's batch (once per database for per-database
+// collectors), checks the answer's shape, hands the snapshot to the store writer, records the run, and
+// applies the behaviour of each error class:
 //   transient    (connection lost, timeout, deadlock victim) -> the run fails, the next tick retries
 //                 (the source reconnects with backoff);
 //   permission   (229, 297, 300, ...)                        -> this collector is disabled, said once;
-//   incompatible (207, 208, a missing column)                -> disabled, naming the server version;
+//   incompatible (207, 208, a missing column, too old)       -> disabled, naming the server version;
 //   fatal        (anything else)                             -> the run fails and is logged; the next tick retries.
+// A database that cannot be read (offline, no access) is skipped with one logged reason; the rest is kept.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "agent/collect/declaration.h"
 #include "agent/collect/source.h"
+#include "agent/sched/clock.h"
 #include "agent/store/writer.h"
 
 namespace dmvlog::collect {
 
 struct RunResult {
-    std::string status;        // ok | failed | disabled | skipped
+    std::string status;        // ok | failed | disabled
     std::string error_class;   // transient | permission | incompatible | fatal | "" when ok
     std::string error;
     std::int64_t rows = 0;
     std::int64_t bytes = 0;
     double duration_ms = 0;
+    int databases = 0;         // per-database collectors: databases read
+    int databases_skipped = 0;
 };
+
+// A database as sql/agent/databases.sql lists it.
+struct DatabaseInfo {
+    std::int64_t database_id = 0;
+    std::string name;
+    std::string state_desc;
+    std::string user_access_desc;
+    bool has_access = false;
+};
+
+// Lists the databases (tag dmvlog:databases).
+std::vector<DatabaseInfo> list_databases(odbc::Connection& conn);
+
+// The databases a per-database collector visits: online user databases (id > 4) we can access, not in
+// single-user mode, filtered by the instance's include/exclude lists (exact names).
+std::vector<DatabaseInfo> databases_to_visit(const std::vector<DatabaseInfo>& all, const config::Instance& instance);
 
 class CollectorJob {
 public:
-    CollectorJob(const CollectorDecl& decl, InstanceSource& source, store::Writer& writer);
+    // clock: the schedule's clock (for @since_ms); may be null (then the wall clock).
+    CollectorJob(const CollectorDecl& decl, InstanceSource& source, store::Writer& writer, sched::Clock* clock = nullptr);
 
     RunResult run();
+    void set_clock(sched::Clock* clock) { clock_ = clock; }
 
     const CollectorDecl& decl() const { return decl_; }
     const std::string& instance() const { return source_.instance().name; }
@@ -41,15 +66,18 @@ public:
 private:
     void disable(const std::string& error_class, const std::string& reason, RunResult& result,
                  const Timestamp& started_at);
+    sched::TimePoint now() const;
 
     const CollectorDecl& decl_;
     InstanceSource& source_;
     store::Writer& writer_;
-    std::string batch_;
+    sched::Clock* clock_;
     mutable std::mutex mu_;
     bool disabled_ = false;
     std::string disabled_reason_;
-    bool failing_ = false;  // to log a transient failure once per failing streak
+    bool failing_ = false;                            // to log a failure once per failing streak
+    std::optional<sched::TimePoint> last_success_;    // start of the last successful run (for @since_ms)
+    std::map<std::string, std::string> skipped_dbs_;  // database -> reason already logged
 };
 
 // The current UTC time as a Timestamp (agent clock).

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
+#include "agent/collect/budget.h"
+
 namespace dmvlog::collect {
 
 sched::Duration default_splay(std::chrono::milliseconds interval) {
@@ -41,16 +43,54 @@ std::vector<std::pair<std::string, RunResult>> Service::collect_once(const std::
 }
 
 void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) {
-    unsigned threads = static_cast<unsigned>(std::clamp<std::size_t>(jobs_.size(), 1, 8));
+    unsigned threads = static_cast<unsigned>(std::clamp<std::size_t>(jobs_.size() + 1, 2, 8));
     sched::ThreadPool pool(threads);
     sched::Scheduler scheduler(clock, pool);
+    struct Control {
+        CollectorJob* job;
+        BudgetGovernor governor;
+        sched::Scheduler::JobId id = 0;
+    };
+    std::vector<std::unique_ptr<Control>> controls;
     for (auto& job : jobs_) {
+        job->set_clock(&clock);
+        const auto& d = job->decl();
+        controls.push_back(std::make_unique<Control>(Control{job.get(), BudgetGovernor(d.interval, d.budget)}));
+        Control* c = controls.back().get();
         auto splay = cfg_.agent.splay.count() > 0 ? std::chrono::duration_cast<sched::Duration>(cfg_.agent.splay)
-                                                  : default_splay(job->decl().interval);
-        CollectorJob* raw = job.get();
-        scheduler.add(job->instance() + "/" + job->decl().name,
-                      std::chrono::duration_cast<sched::Duration>(job->decl().interval), splay, [raw] { raw->run(); });
+                                                  : default_splay(d.interval);
+        c->id = scheduler.add(job->instance() + "/" + d.name, std::chrono::duration_cast<sched::Duration>(d.interval), splay,
+                              [c, &scheduler] {
+                                  auto r = c->job->run();
+                                  if (r.status != "ok") return;
+                                  if (auto next = c->governor.observe(r.duration_ms)) {
+                                      scheduler.set_interval(c->id, std::chrono::duration_cast<sched::Duration>(*next));
+                                      spdlog::warn("instance {}: collector {} {} its budget of {} ms (last run {:.0f} ms): "
+                                                   "interval now {} ms ({}x)",
+                                                   c->job->instance(), c->job->decl().name,
+                                                   c->governor.factor() > 1 ? "exceeds" : "fits",
+                                                   c->governor.budget().count(), r.duration_ms, next->count(),
+                                                   c->governor.factor());
+                                  }
+                              });
     }
+    // Collectors marked on_connect (server_info) run again right after each (re)connect.
+    for (auto& src : sources_) {
+        std::vector<sched::Scheduler::JobId> ids;
+        for (auto& c : controls)
+            if (c->job->decl().on_connect && &c->job->instance() == &src->instance().name) ids.push_back(c->id);
+        if (!ids.empty()) src->on_connect([ids, &scheduler] {
+            for (auto id : ids) scheduler.trigger(id);
+        });
+    }
+    // Retention: every 10 minutes each collector's data older than its retention is purged in small steps.
+    scheduler.add("retention", std::chrono::minutes(10), std::chrono::minutes(1), [this, &clock] {
+        const auto now_ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(clock.now().time_since_epoch()).count() / 100;
+        for (const auto& d : decls_) {
+            const auto keep = std::chrono::duration_cast<std::chrono::nanoseconds>(d.retention).count() / 100;
+            writer_->submit_purge(d.name, d.table, Timestamp{now_ticks - keep, 0, false});
+        }
+    });
     {
         std::lock_guard lock(mu_);
         if (stop_requested_) return;
@@ -65,12 +105,13 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
     spdlog::info("stopping: cancelling running queries and writing what was collected");
     for (auto& s : sources_) s->cancel_all();
     pool.shutdown();
+    for (auto& s : sources_) s->on_connect(nullptr);
     if (!writer_->flush(drain_timeout))
         spdlog::error("stopping: {} item(s) could not be written within {} ms", writer_->stats().queued, drain_timeout.count());
-    for (std::size_t i = 0; i < jobs_.size(); ++i) {
-        auto st = scheduler.stats(i);
+    for (const auto& c : controls) {
+        auto st = scheduler.stats(c->id);
         if (st.skipped_busy > 0 || st.missed > 0)
-            spdlog::info("{}: {} runs, {} ticks skipped while busy, {} missed", scheduler.name(i), st.runs,
+            spdlog::info("{}: {} runs, {} ticks skipped while busy, {} missed", scheduler.name(c->id), st.runs,
                          st.skipped_busy, st.missed);
     }
 }

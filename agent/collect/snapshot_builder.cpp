@@ -47,6 +47,13 @@ SnapshotBuilder::SnapshotBuilder(const CollectorDecl& decl, std::string instance
     snap_.table = decl.table;
 }
 
+void SnapshotBuilder::start_database(std::int64_t database_id, std::string database_name) {
+    per_database_ = true;
+    database_id_ = database_id;
+    database_name_ = std::move(database_name);
+    result_index_ = -1;
+}
+
 void SnapshotBuilder::begin_result(const std::vector<odbc::ColumnInfo>& columns) {
     ++result_index_;
     if (result_index_ == 0) {
@@ -140,6 +147,10 @@ void SnapshotBuilder::row(Row&& values) {
         }
     }
     for (const auto& d : derived) add_text(out, d);
+    if (per_database_) {
+        out.emplace_back(database_id_);
+        out.emplace_back(database_name_);
+    }
     snap_.rows.push_back(std::move(out));
 }
 
@@ -147,7 +158,7 @@ void SnapshotBuilder::end_result(long long) {}
 
 store::Snapshot SnapshotBuilder::take() {
     if (!have_clock_) throw ShapeError(fmt::format("collector {}: the server did not return the snapshot clock row", decl_.name));
-    if (!have_rows_) throw ShapeError(fmt::format("collector {}: the server returned no row result set", decl_.name));
+    if (!have_rows_ && !per_database_) throw ShapeError(fmt::format("collector {}: the server returned no row result set", decl_.name));
     return std::move(snap_);
 }
 

@@ -28,6 +28,10 @@ public:
     void row(Row&& values) override;
     void end_result(long long row_count) override;
 
+    // Per-database collectors: the next batch's rows belong to this database (database_id and database_name
+    // are appended to each row). The first batch's clock is the snapshot's clock.
+    void start_database(std::int64_t database_id, std::string database_name);
+
     // Throws ShapeError when the answer was incomplete (no clock, or no row result set).
     store::Snapshot take();
     std::int64_t bytes() const { return bytes_; }
@@ -48,6 +52,9 @@ private:
     std::vector<DerivedIndex> derived_index_;
     std::set<std::int64_t> seen_texts_;
     std::int64_t bytes_ = 0;
+    bool per_database_ = false;
+    std::int64_t database_id_ = 0;
+    std::string database_name_;
 };
 
 }  // namespace dmvlog::collect

@@ -130,6 +130,8 @@ InstanceSource::Lease InstanceSource::acquire() {
         throw;
     }
     lock.lock();
+    const bool fresh = !ever_connected_ || lost_ || backoff_.failures() > 0;
+    lost_ = false;
     if (ever_connected_ && backoff_.failures() > 0) {
         ++reconnects_;
         spdlog::info("instance {}: connected again after {} failed attempt(s)", instance_.name, backoff_.failures());
@@ -143,7 +145,15 @@ InstanceSource::Lease InstanceSource::acquire() {
                      info->product_version, info->edition, info->login_name);
     }
     busy_.push_back(conn.get());
+    auto callback = fresh ? on_connect_ : nullptr;
+    lock.unlock();
+    if (callback) callback();
     return Lease(*this, std::move(conn));
+}
+
+void InstanceSource::on_connect(std::function<void()> callback) {
+    std::lock_guard lock(mu_);
+    on_connect_ = std::move(callback);
 }
 
 void InstanceSource::give_back(std::unique_ptr<odbc::Connection> conn) {
@@ -157,6 +167,7 @@ void InstanceSource::give_back(std::unique_ptr<odbc::Connection> conn) {
             auto wait = backoff_.next();
             next_attempt_ = std::chrono::steady_clock::now() + wait;
             last_error_ = "connection lost";
+            lost_ = true;
         } else {
             idle_.push_back(std::move(conn));
         }

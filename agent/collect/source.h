@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -80,6 +81,9 @@ public:
     // How long until the next reconnect attempt is allowed (zero when not backing off).
     std::chrono::milliseconds backoff_remaining() const;
     std::uint64_t reconnects() const;
+    // Called (outside the pool's lock) after the first connect and after every reconnect that follows a
+    // failure or a lost connection.
+    void on_connect(std::function<void()> callback);
 
 private:
     friend class Lease;
@@ -101,6 +105,8 @@ private:
     std::optional<ServerInfo> info_;
     std::uint64_t reconnects_ = 0;
     bool ever_connected_ = false;
+    bool lost_ = false;
+    std::function<void()> on_connect_;
 };
 
 }  // namespace dmvlog::collect

@@ -30,6 +30,15 @@ void Scheduler::set_interval(JobId id, Duration interval) {
     s.interval = interval > Duration::zero() ? interval : Duration(1);
 }
 
+void Scheduler::trigger(JobId id) {
+    {
+        std::lock_guard lock(mu_);
+        auto& s = jobs_.at(id)->stats;
+        s.next_due = std::min(s.next_due, clock_.now());
+    }
+    clock_.wake();
+}
+
 TimePoint Scheduler::poll() {
     std::lock_guard lock(mu_);
     const TimePoint now = clock_.now();

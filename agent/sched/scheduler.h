@@ -41,6 +41,9 @@ public:
     // Changes a job's interval from its next tick on (used to back off a collector over its budget).
     void set_interval(JobId id, Duration interval);
 
+    // Makes a job due now (e.g. server_info right after a reconnect); wakes the scheduler.
+    void trigger(JobId id);
+
     // Starts every job that is due at clock.now(); returns when the next job is due.
     TimePoint poll();
     // Calls poll() and sleeps until the next due time, until stop() is called.

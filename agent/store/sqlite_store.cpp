@@ -381,6 +381,63 @@ std::vector<RunSummary> SqliteStore::run_summaries(int recent) {
     return out;
 }
 
+PurgeResult SqliteStore::purge(const std::string& collector, const std::string& table, const Timestamp& cutoff,
+                               int max_snapshots) {
+    std::lock_guard lock(mu_);
+    PurgeResult out;
+    const std::string cut = format_timestamp(cutoff);
+    exec("BEGIN IMMEDIATE");
+    try {
+        std::vector<std::pair<std::int64_t, std::pair<std::string, std::string>>> victims;
+        {
+            auto* s = prepare_cached("purge-find",
+                                     "SELECT snapshot_id, instance, collected_at FROM snapshots WHERE collector = ? AND "
+                                     "collected_at < ? ORDER BY collected_at LIMIT ?");
+            bind_text(s, 1, collector);
+            bind_text(s, 2, cut);
+            sqlite3_bind_int(s, 3, max_snapshots + 1);
+            while (sqlite3_step(s) == SQLITE_ROW) {
+                victims.push_back({sqlite3_column_int64(s, 0),
+                                   {reinterpret_cast<const char*>(sqlite3_column_text(s, 1)),
+                                    reinterpret_cast<const char*>(sqlite3_column_text(s, 2))}});
+            }
+        }
+        if (static_cast<int>(victims.size()) > max_snapshots) {
+            out.more = true;
+            victims.resize(static_cast<std::size_t>(max_snapshots));
+        }
+        const bool has_table = tables_.count(table) > 0;
+        if (!has_table) throw StoreError(fmt::format("store {}: purge of {}: table is not installed", path_, table));
+        for (const auto& [id, key] : victims) {
+            if (has_table) {
+                auto* d = prepare_cached("purge-rows:" + table, fmt::format("DELETE FROM {} WHERE instance = ? AND collected_at = ?",
+                                                                           quote_ident(table)));
+                bind_text(d, 1, key.first);
+                bind_text(d, 2, key.second);
+                if (sqlite3_step(d) != SQLITE_DONE) fail("purge " + table);
+                out.rows += sqlite3_changes(db_);
+            }
+            auto* ds = prepare_cached("purge-snapshot", "DELETE FROM snapshots WHERE snapshot_id = ?");
+            sqlite3_bind_int64(ds, 1, id);
+            if (sqlite3_step(ds) != SQLITE_DONE) fail("purge snapshots");
+            ++out.snapshots;
+        }
+        auto* dr = prepare_cached("purge-runs",
+                                  "DELETE FROM collector_runs WHERE rowid IN (SELECT rowid FROM collector_runs WHERE "
+                                  "collector = ? AND started_at < ? LIMIT ?)");
+        bind_text(dr, 1, collector);
+        bind_text(dr, 2, cut);
+        sqlite3_bind_int(dr, 3, max_snapshots * 10);
+        if (sqlite3_step(dr) != SQLITE_DONE) fail("purge collector_runs");
+        out.runs = sqlite3_changes(db_);
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+    return out;
+}
+
 std::int64_t text_hash(std::string_view text) {
     std::uint64_t h = 1469598103934665603ull;
     for (unsigned char c : text) {

@@ -33,6 +33,8 @@ public:
     void record_run(const RunRecord& run) override;
     std::vector<RunSummary> run_summaries(int recent = 100) override;
     int schema_version() override;
+    PurgeResult purge(const std::string& collector, const std::string& table, const Timestamp& cutoff,
+                      int max_snapshots) override;
 
     // The DDL install() runs for these tables (core migrations first), for `dmvlog schema print`.
     static std::string ddl(const std::vector<TableSpec>& tables);

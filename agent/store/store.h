@@ -64,6 +64,13 @@ struct RunSummary {
     std::int64_t last_rows = 0;
 };
 
+struct PurgeResult {
+    std::int64_t snapshots = 0;
+    std::int64_t rows = 0;
+    std::int64_t runs = 0;
+    bool more = false;   // more snapshots older than the cutoff remain
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -77,6 +84,11 @@ public:
     // Per (instance, collector): runs, failures, last run, p50/p95 duration over the last `recent` runs.
     virtual std::vector<RunSummary> run_summaries(int recent = 100) = 0;
     virtual int schema_version() = 0;
+    // Deletes at most max_snapshots snapshots of the collector older than cutoff (their rows in table, their
+    // snapshots row) and that collector's run records older than cutoff. Returns the data rows deleted; a
+    // caller repeats while it returns rows, so that no single transaction holds the store for long.
+    virtual PurgeResult purge(const std::string& collector, const std::string& table, const Timestamp& cutoff,
+                              int max_snapshots) = 0;
 };
 
 // 64-bit FNV-1a of the UTF-8 text, as a signed integer (the sql_text key).

@@ -11,6 +11,10 @@ TableSpec table_spec(const collect::CollectorDecl& decl) {
         else t.columns.push_back({c.name, c.storage()});
     }
     for (const auto& d : decl.derived) t.columns.push_back({d.name + "_hash", collect::StorageClass::integer});
+    if (decl.scope == "database") {
+        t.columns.push_back({"database_id", collect::StorageClass::integer});
+        t.columns.push_back({"database_name", collect::StorageClass::text});
+    }
     return t;
 }
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/core/backoff.h"
+#include "agent/core/time_format.h"
 
 namespace dmvlog::store {
 
@@ -33,6 +34,18 @@ void Writer::submit(RunRecord run) {
             ++stats_.dropped;
         }
         queue_.push_back(Item{std::nullopt, std::move(run)});
+    }
+    cv_.notify_one();
+}
+
+void Writer::submit_purge(std::string collector, std::string table, Timestamp cutoff) {
+    {
+        std::lock_guard lock(mu_);
+        for (const auto& item : queue_)
+            if (item.purge && item.purge->table == table) return;  // one purge per table at a time
+        Item item;
+        item.purge = Purge{std::move(collector), std::move(table), cutoff, {}};
+        queue_.push_back(std::move(item));
     }
     cv_.notify_one();
 }
@@ -73,14 +86,33 @@ void Writer::loop() {
         lock.unlock();
         std::string error;
         bool duplicate = false;
+        PurgeResult purged;
         try {
-            if (item.snapshot) duplicate = !store_.write(*item.snapshot, item.run);
+            if (item.purge) purged = store_.purge(item.purge->collector, item.purge->table, item.purge->cutoff, 20);
+            else if (item.snapshot) duplicate = !store_.write(*item.snapshot, item.run);
             else store_.record_run(item.run);
         } catch (const std::exception& e) {
             error = e.what();
         }
         lock.lock();
         busy_ = false;
+        if (error.empty() && item.purge) {
+            stats_.purged_rows += static_cast<std::uint64_t>(purged.rows);
+            stats_.purged_snapshots += static_cast<std::uint64_t>(purged.snapshots);
+            auto& total = item.purge->total;
+            total.rows += purged.rows;
+            total.snapshots += purged.snapshots;
+            total.runs += purged.runs;
+            if (purged.more && !stopping_) {
+                queue_.push_back(std::move(item));  // the next step after what is waiting now
+            } else if (total.snapshots > 0 || total.runs > 0) {
+                spdlog::info("retention: {} purged {} snapshot(s), {} row(s), {} run record(s) older than {}",
+                             item.purge->collector, total.snapshots, total.rows, total.runs,
+                             format_timestamp(item.purge->cutoff));
+            }
+            if (queue_.empty()) drained_.notify_all();
+            continue;
+        }
         if (error.empty()) {
             backoff.reset();
             stats_.last_error.clear();

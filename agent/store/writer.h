@@ -22,6 +22,8 @@ public:
         std::uint64_t runs = 0;          // run records without a snapshot
         std::uint64_t failures = 0;      // failed write attempts (each retried)
         std::uint64_t dropped = 0;       // items dropped because the queue was full
+        std::uint64_t purged_rows = 0;      // rows deleted by retention
+        std::uint64_t purged_snapshots = 0;
         std::size_t queued = 0;
         std::string last_error;
     };
@@ -34,6 +36,9 @@ public:
 
     void submit(Snapshot snapshot, RunRecord run);
     void submit(RunRecord run);
+    // Retention: deletes the collector's snapshots older than cutoff, a few snapshots per transaction,
+    // between the writes of new snapshots (each step goes to the back of the queue).
+    void submit_purge(std::string collector, std::string table, Timestamp cutoff);
     // Waits until everything submitted so far is written, or the timeout passes. True if all was written.
     bool flush(std::chrono::milliseconds timeout);
     // Writes what it can within the timeout, then stops the thread.
@@ -41,9 +46,15 @@ public:
     Stats stats() const;
 
 private:
+    struct Purge {
+        std::string collector, table;
+        Timestamp cutoff;
+        PurgeResult total;
+    };
     struct Item {
         std::optional<Snapshot> snapshot;
         RunRecord run;
+        std::optional<Purge> purge;
     };
     void loop();
 

@@ -80,6 +80,18 @@ class SimEngine(Engine):
         self.logins_failed = 0
         self._generation_of: dict[int, int] = {}     # spid -> server generation at login
 
+    # -- what the protocol layer reads once, when it starts (LOGINACK version, server name in messages)
+
+    @property
+    def product_version(self) -> str:
+        """The scenario's [server] version, e.g. '16.0.4135.4' (LOGINACK carries major.minor.build)."""
+        return self.scenario.server.version
+
+    @property
+    def server_name(self) -> str:
+        """The scenario's [server] server_name (@@SERVERNAME; the server name of ERROR / INFO tokens)."""
+        return self.scenario.server.server_name
+
     # -- time
 
     def _sync(self) -> float:

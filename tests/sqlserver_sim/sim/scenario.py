@@ -5,8 +5,12 @@ documented in docs/simulator.md; every key is checked here, so a typo is an erro
 rather than a silently ignored setting. Times inside a scenario are offsets from the scenario start, given
 as seconds (a number) or as a duration string ("500ms", "90s", "3m", "1h30m", "2d").
 
-The [plan_cache], [counters] and [xe] sections belong to the plan-cache, counter and extended-event models;
-they are passed to those models unchanged and not checked here.
+The [plan_cache], [counters] and [xe] sections belong to the query-catalog and plan-cache, counter and
+extended-event models; they are passed to those models unchanged. Only their keys are checked here (against
+each model's CONFIG_KEYS); the values are the models' business.
+
+A TOML file that declares a table twice is not valid TOML (tomllib refuses it); load_scenario reports it as
+"not valid TOML" with the line.
 """
 from __future__ import annotations
 
@@ -233,10 +237,21 @@ def scenario_from_dict(data: dict, path: str = "<scenario>", now: Optional[dt.da
     return scn
 
 
+def _model_keys(key: str) -> frozenset:
+    from sim.model import counters, plancache, queries, xe
+    return {"plan_cache": queries.CONFIG_KEYS | plancache.CONFIG_KEYS, "counters": counters.CONFIG_KEYS,
+            "xe": xe.CONFIG_KEYS}[key]
+
+
 def _section(data: dict, key: str, w: str) -> dict:
     v = data.get(key, {})
     if not isinstance(v, dict):
         raise ScenarioError(f"{w}: [{key}] must be a table")
+    _check_keys(v, set(_model_keys(key)), f"{w}[{key}]")
+    if key == "xe" and "blocked_process_threshold" in v:
+        th = v["blocked_process_threshold"]
+        if isinstance(th, bool) or not isinstance(th, int) or not 0 <= th <= 86400:
+            raise ScenarioError(f"{w}[xe].blocked_process_threshold: whole seconds from 0 to 86400, got {th!r}")
     return v
 
 

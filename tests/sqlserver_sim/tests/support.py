@@ -1,6 +1,13 @@
 """Helpers for the simulator's tests: start sqlserver-sim as a subprocess on a free port, talk to its control
 port, connect to it with pyodbc through unixODBC and the FreeTDS driver.
 
+Every wait is bounded, so that a broken simulator fails a test instead of hanging the suite (ctest runs it
+in parallel with other tests on small machines): the simulator picks its own ports (--port 0), startup
+waits at most `start(timeout)`, pyodbc connections get a login timeout and a query timeout (QUERY_TIMEOUT
+unless asked otherwise), raw TDS sockets and control-port calls a socket timeout, and close() kills the
+process if it does not stop. Time limits in assertions are generous (see SLACK): they catch a simulator
+that hangs or is an order of magnitude too slow, not a busy machine.
+
 The project's driver registry (tests/odbc/odbcinst.ini) is used by pointing ODBCSYSINI at it; the path is
 computed from this file, so the tests run from any checkout.
 
@@ -35,6 +42,8 @@ from sim.selftest import BasicEngine  # noqa: E402
 
 LOGIN = "dmvlog"
 PASSWORD = "dmvlog"
+QUERY_TIMEOUT = 30      # seconds; every pyodbc query of the tests is bounded by it unless a test asks otherwise
+SLACK = 3.0             # factor on wall-time limits that a loaded 2-core machine may need
 
 
 def conn_str(port: int, uid: str = LOGIN, pwd: str = PASSWORD, database: str = "master") -> str:
@@ -64,7 +73,7 @@ class Simulator:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def start(self, timeout: float = 10.0) -> None:
+    def start(self, timeout: float = 30.0) -> None:
         args = [str(SIM_EXE), "--port", "0", "--engine", self.engine, "--log", self.log_path] + self.extra
         if self.control_wanted:
             args += ["--control-port", "0"]
@@ -101,13 +110,17 @@ class Simulator:
     def conn_str(self, **kw: Any) -> str:
         return conn_str(self.port, **kw)
 
-    def connect(self, login_timeout: int = 5, query_timeout: int = 0, **kw: Any):
+    def connect(self, login_timeout: int = 10, query_timeout: int = QUERY_TIMEOUT, **kw: Any):
+        """A pyodbc connection; query_timeout (seconds, > 0) bounds every query of its cursors."""
         import pyodbc
+        if query_timeout <= 0:
+            raise ValueError("tests must not wait for an answer without a time limit")
         cnxn = pyodbc.connect(self.conn_str(**kw), timeout=login_timeout)
         cnxn.timeout = query_timeout  # applies to cursors created afterwards
         return cnxn
 
-    def control(self, cmd: dict, timeout: float = 5.0) -> dict:
+    def control(self, cmd: dict, timeout: float = 30.0) -> dict:
+        """One control command; the socket timeout bounds every wait (a silent simulator is an error)."""
         with socket.create_connection(("127.0.0.1", self.control_port), timeout=timeout) as s:
             s.sendall(json.dumps(cmd).encode("utf-8") + b"\n")
             buf = b""
@@ -150,7 +163,10 @@ class Simulator:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait()
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    pass
         if self.proc is not None and self.proc.stdout is not None:
             self.proc.stdout.close()
         if getattr(self, "_stderr", None) is not None:
@@ -223,6 +239,7 @@ class RawTdsClient:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.packet_size = packet_size
         self.packet_lengths: list[int] = []   # lengths of the packets of the last reply
+        self.server_names: list[str] = []     # server names of the ERROR / INFO tokens of the last reply
 
     def close(self) -> None:
         self.sock.close()
@@ -283,11 +300,13 @@ class RawTdsClient:
         fixed = struct.pack("<IIIIIIBBBBiI", header_size + len(data), 0x74000004, self.packet_size, 7, 1234, 0,
                             0xE0, 0x03, 0, 0, 0, 0x0409)
         self.send(0x10, fixed + table + data)
-        return tokens(self.reply())
+        self.server_names = []
+        return tokens(self.reply(), self.server_names)
 
     def batch(self, sql: str) -> list[tuple]:
         self.send(0x01, struct.pack("<IIHQI", 22, 18, 2, 0, 1) + sql.encode("utf-16-le"))
-        return tokens(self.reply())
+        self.server_names = []
+        return tokens(self.reply(), self.server_names)
 
     def rpc(self, proc: int | str, params: list[bytes]) -> list[tuple]:
         all_headers = struct.pack("<IIHQI", 22, 18, 2, 0, 1)
@@ -297,7 +316,8 @@ class RawTdsClient:
             name = proc.encode("utf-16-le")
             head = struct.pack("<H", len(name) // 2) + name
         self.send(0x03, all_headers + head + b"\x00\x00" + b"".join(params))
-        return tokens(self.reply())
+        self.server_names = []
+        return tokens(self.reply(), self.server_names)
 
     def attention(self) -> list[tuple]:
         self.send(0x06, b"")
@@ -311,11 +331,12 @@ def _read_intn(data: bytes, pos: int) -> tuple[Optional[int], int]:
     return int.from_bytes(data[pos + 1:pos + 1 + n], "little", signed=True), pos + 1 + n
 
 
-def tokens(data: bytes) -> list[tuple]:
+def tokens(data: bytes, server_names: Optional[list[str]] = None) -> list[tuple]:
     """A server message as a list of tuples: ('DONE'|'DONEPROC'|'DONEINPROC', status, count),
     ('COLMETADATA', [names]), ('ROW', [values]), ('RETURNSTATUS', n), ('RETURNVALUE', name, value),
-    ('ERROR'|'INFO', number, message), ('ENVCHANGE', kind), ('LOGINACK',). Only the column types the
-    tests use (INTN, NVARCHAR) are understood."""
+    ('ERROR'|'INFO', number, message), ('ENVCHANGE', kind), ('LOGINACK', program, (major, minor, build)).
+    The server name of each ERROR / INFO is appended to server_names when given. Only the column types
+    the tests use (INTN, NVARCHAR) are understood."""
     out: list[tuple] = []
     pos = 0
     columns: list[tuple[int, int]] = []
@@ -337,10 +358,16 @@ def tokens(data: bytes) -> list[tuple]:
                 number = struct.unpack_from("<i", body, 0)[0]
                 n = struct.unpack_from("<H", body, 6)[0]
                 out.append(("ERROR" if t == 0xAA else "INFO", number, body[8:8 + 2 * n].decode("utf-16-le")))
+                if server_names is not None:
+                    k = 8 + 2 * n
+                    server_names.append(body[k + 1:k + 1 + 2 * body[k]].decode("utf-16-le"))
             elif t == 0xE3:
                 out.append(("ENVCHANGE", body[0]))
-            else:
-                out.append(("LOGINACK",))
+            else:   # interface, TDS version, program name (B_VARCHAR), major, minor, build (big-endian)
+                n = body[5]
+                k = 6 + 2 * n
+                out.append(("LOGINACK", body[6:k].decode("utf-16-le"),
+                            (body[k], body[k + 1], (body[k + 2] << 8) | body[k + 3])))
         elif t == 0x81:
             count = struct.unpack_from("<H", data, pos)[0]
             pos += 2

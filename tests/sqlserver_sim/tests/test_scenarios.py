@@ -132,22 +132,54 @@ class TestScenarioValidation(unittest.TestCase):
                 self.assertIn("t.toml", str(cm.exception))
 
     def test_other_models_sections_pass_through_unchanged(self):
-        sc = scenario_from_dict({"name": "x", "plan_cache": {"anything": [1, 2]}, "xe": {"k": "v"},
+        sc = scenario_from_dict({"name": "x", "plan_cache": {"queries": 50, "lifetime_median_s": 600},
+                                 "xe": {"log_dir": "C:\\logs\\", "blocked_process_threshold": 10},
                                  "counters": {"waits": {"X": [1, 2, 3]}}})
-        self.assertEqual(sc.plan_cache, {"anything": [1, 2]})
-        self.assertEqual(sc.xe, {"k": "v"})
+        self.assertEqual(sc.plan_cache, {"queries": 50, "lifetime_median_s": 600})
+        self.assertEqual(sc.xe, {"log_dir": "C:\\logs\\", "blocked_process_threshold": 10})
         self.assertEqual(sc.counters, {"waits": {"X": [1, 2, 3]}})
 
-    def test_bad_toml_file(self):
+    def test_unknown_keys_of_the_models_sections_are_errors(self):
+        for section, key in (("plan_cache", "lifetime_median"), ("counters", "wait_scael"), ("xe", "threshold")):
+            with self.subTest(section):
+                with self.assertRaises(ScenarioError) as cm:
+                    scenario_from_dict({"name": "x", section: {key: 1}}, "t.toml")
+                self.assertIn(f"t.toml[{section}]", str(cm.exception))
+                self.assertIn(key, str(cm.exception))
+        for bad in (-1, 86401, 2.5, True):
+            with self.assertRaises(ScenarioError):
+                scenario_from_dict({"name": "x", "xe": {"blocked_process_threshold": bad}}, "t.toml")
+
+    def test_a_table_declared_twice_is_refused(self):
+        """tomllib refuses a duplicated table (it does not merge them); the error names the file."""
+        path = self.write("name = \"dup\"\n[counters]\ntables_per_db = 5\n[plan_cache]\nqueries = 10\n"
+                          "[counters]\ncpus = 4\n")
+        with self.assertRaises(ScenarioError) as cm:
+            load_scenario(path)
+        self.assertIn(path, str(cm.exception))
+        self.assertIn("not valid TOML", str(cm.exception))
+        self.assertIn("line 6", str(cm.exception))
+
+    def test_scenario_files_declare_no_table_twice(self):
+        """Every table header of the shipped files appears once (what tomllib checks, said plainly)."""
+        for name in NAMES:
+            with open(os.path.join(SCENARIOS, name + ".toml"), encoding="utf-8") as f:
+                heads = [line.strip() for line in f if line.startswith("[") and not line.startswith("[[")]
+            with self.subTest(name):
+                self.assertEqual(len(heads), len(set(heads)), heads)
+
+    def write(self, text: str) -> str:
         import tempfile
-        with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
-            f.write("name = \n")
-        try:
-            with self.assertRaises(ScenarioError) as cm:
-                load_scenario(f.name)
-            self.assertIn("not valid TOML", str(cm.exception))
-        finally:
-            os.unlink(f.name)
+        fd, path = tempfile.mkstemp(suffix=".toml")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        self.addCleanup(os.unlink, path)
+        return path
+
+    def test_bad_toml_file(self):
+        with self.assertRaises(ScenarioError) as cm:
+            load_scenario(self.write("name = \n"))
+        self.assertIn("not valid TOML", str(cm.exception))
 
 
 if __name__ == "__main__":

@@ -176,3 +176,27 @@ TEST(SystemClock, WakeEndsASleepEarly) {
 
 }  // namespace
 }  // namespace dmvlog::sched
+
+namespace dmvlog::sched {
+namespace {
+
+TEST(Scheduler, TriggerMakesAJobDueNow) {
+    ManualClock clock(TimePoint(std::chrono::seconds(1'800'000'000)));
+    HeldExecutor exec;
+    Scheduler s(clock, exec, 3);
+    int runs = 0;
+    auto id = s.add("server_info", std::chrono::hours(1), std::chrono::seconds(0), [&] { ++runs; });
+    s.poll();
+    exec.run_all();
+    clock.advance(std::chrono::minutes(10));
+    s.poll();
+    exec.run_all();
+    EXPECT_EQ(runs, 1);
+    s.trigger(id);
+    s.poll();
+    exec.run_all();
+    EXPECT_EQ(runs, 2);
+}
+
+}  // namespace
+}  // namespace dmvlog::sched

@@ -165,6 +165,34 @@ TEST_F(SqliteStoreTest, DdlPrintsCoreAndCollectorTables) {
     EXPECT_NE(ddl.find("\"batch_text_hash\" INTEGER"), std::string::npos);
 }
 
+TEST_F(SqliteStoreTest, PurgeDeletesOldSnapshotsInSmallStepsAndKeepsTheRest) {
+    SqliteStore s(path);
+    s.install({spec()});
+    for (int m = 0; m < 50; ++m) {
+        auto at = *parse_timestamp("2026-11-01 00:00:00");
+        at.utc_ticks += static_cast<std::int64_t>(m) * kTicksPerMinute;
+        auto snap = snapshot("2026-11-01 00:00:00");
+        snap.collected_at = at;
+        auto r = run();
+        r.started_at = at;
+        ASSERT_TRUE(s.write(snap, r));
+    }
+    auto cutoff = *parse_timestamp("2026-11-01 00:30:00");
+    PurgeResult step = s.purge("requests_test", "requests_test", cutoff, 20);
+    EXPECT_EQ(step.snapshots, 20);
+    EXPECT_EQ(step.rows, 40);
+    EXPECT_TRUE(step.more);
+    step = s.purge("requests_test", "requests_test", cutoff, 20);
+    EXPECT_EQ(step.snapshots, 10);
+    EXPECT_FALSE(step.more);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM snapshots"), 20);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test"), 40);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE collected_at < '2026-11-01 00:30:00'"), 0);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM collector_runs"), 20);
+    EXPECT_EQ(s.purge("requests_test", "requests_test", cutoff, 20).snapshots, 0);
+    EXPECT_THROW(s.purge("x", "not_installed", cutoff, 20), StoreError);
+}
+
 TEST(TextHash, IsStableAndSpreads) {
     EXPECT_EQ(text_hash("SELECT 1"), text_hash("SELECT 1"));
     EXPECT_NE(text_hash("SELECT 1"), text_hash("SELECT 2"));

@@ -61,6 +61,10 @@ from .queries import poisson, sql_datetime, to_datetime, to_seconds
 
 PAGE = 8192
 
+CONFIG_KEYS = frozenset({"truth_bucket_s", "cpus", "memory_gb", "wait_scale", "waits", "latch_scale",
+                         "spinlock_scale", "io_scale", "tables_per_db", "indexes_per_table", "index_ops_per_s",
+                         "log_backup_interval_s", "instance_name", "data_dir", "tempdb_files"})
+
 # wait_type: (tasks per second, mean wait ms, signal fraction)
 DEFAULT_WAITS: dict[str, tuple[float, float, float]] = {
     "PAGEIOLATCH_SH": (40.0, 4.0, 0.02), "PAGEIOLATCH_EX": (6.0, 5.0, 0.02), "PAGEIOLATCH_UP": (0.5, 3.0, 0.02),

@@ -46,7 +46,7 @@ import math
 import random
 from typing import Any, Iterator, Optional
 
-from .queries import QueryCatalog, QueryTemplate, poisson, sql_datetime, to_datetime, to_seconds, hex_binary
+from .queries import QueryCatalog, QueryTemplate, poisson, sql_datetime, to_seconds, hex_binary
 
 # counters kept per entry: total_/last_/min_/max_<name>
 METRICS = ("worker_time", "elapsed_time", "logical_reads", "physical_reads", "logical_writes", "rows", "dop",
@@ -59,6 +59,10 @@ TRUTH_KEYS = ("cpu_us", "logical_reads", "physical_reads", "writes", "executions
 _TRUTH_FROM = (W, LR, PR, LW, None, E)       # metric index per truth key (executions separately)
 
 _EXPIRE, _RECOMPILE, _INSERT = 0, 1, 2
+
+CONFIG_KEYS = frozenset({"truth_bucket_s", "lifetime_median_s", "lifetime_sigma", "hot_lifetime_factor",
+                         "recompile_per_hour", "warm_start", "warm_max_age_s", "rate_scale", "single_use_share",
+                         "keep_ended"})
 
 
 class Entry:

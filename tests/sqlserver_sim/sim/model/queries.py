@@ -43,10 +43,14 @@ import math
 import random
 import re
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 EPOCH = _dt.datetime(1970, 1, 1)
+
+CONFIG_KEYS = frozenset({"queries", "proc_share", "prepared_share", "long_batch_share", "japanese_share",
+                         "literal_variant_share", "heavy_share", "parallel_share", "hot_queries", "hot_share",
+                         "zipf_s", "background_exec_per_s", "database_ids"})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -104,6 +108,26 @@ def statement_text(batch_text: str, start: int, end: int) -> str:
     b = batch_text.encode("utf-16-le")
     stop = len(b) if end == -1 else end + 2
     return b[start:stop].decode("utf-16-le")
+
+
+def split_statements(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of the statements of a batch, split after ';' at line ends (the rule
+    for batches the workload writes itself, see QueryCatalog.add_batch)."""
+    spans, pos = [], 0
+    for i, ch in enumerate(text):
+        if ch == ";" and (i + 1 == len(text) or text[i + 1] == "\n"):
+            if text[pos:i + 1].strip():
+                spans.append((pos, i + 1))
+            pos = i + 2
+    if text[pos:].strip():
+        spans.append((pos, len(text)))
+    # skip leading blank lines so each statement starts at its first character
+    out = []
+    for s, e in spans:
+        while s < e and text[s] in " \r\n\t":
+            s += 1
+        out.append((s, e))
+    return out or [(0, len(text))]
 
 
 def hex_binary(b: bytes) -> str:
@@ -311,6 +335,7 @@ class QueryCatalog:
         self.queries: list[QueryTemplate] = []
         self.batches: list[list[QueryTemplate]] = []
         self._by_sql_handle: dict[bytes, str] = {}
+        self._added: dict[bytes, list[list[QueryTemplate]]] = {}     # add_batch(): sql_handle -> batches
         adhoc_bases: list[tuple[str, str, bytes, bytes, int, bool]] = []   # for literal variants
         batch_id = 0
         while len(self.queries) < n:
@@ -443,6 +468,43 @@ class QueryCatalog:
         for b in range(len(self.batches)):
             acc += self.batches[b][0].weight
             self._cum.append(acc)
+
+    def add_batch(self, text: str, database_id: int) -> list[QueryTemplate]:
+        """Register an ad hoc batch the workload runs itself (scripted episodes, long ETL batches) and return
+        its statements in order, one QueryTemplate each, split after ';' at line ends (split_statements).
+
+        The batch gets no popularity (weight 0: pick() never returns it) and no background executions
+        (rate_per_s 0): only the executions the workload reports reach the plan cache. Its handles and
+        hashes follow the catalog's rules for ad hoc text, so sys.dm_exec_sql_text(sql_handle) gives the
+        text. The same text in the same database is one batch (as one cache entry in SQL Server): adding
+        it again returns the statements registered first. Call it before the PlanCache is built (the plan
+        cache sizes its tables from the catalog's batches then)."""
+        sql_handle = _sql_handle("adhoc", database_id, None, text)
+        plan_handle = _plan_handle("adhoc", database_id, None, text)
+        for batch in self._added.get(sql_handle, ()):
+            if batch[0].plan_handle == plan_handle:
+                return list(batch)
+        spans = split_statements(text)
+        batch_id = len(self.batches)
+        japanese = any("\u3040" <= c <= "\u9fff" for c in text)
+        batch: list[QueryTemplate] = []
+        for i, (a, b) in enumerate(spans):
+            st = text[a:b]
+            single = len(spans) == 1
+            start = 0 if single else utf16_units(text[:a]) * 2
+            end = -1 if single or b >= len(text) else (utf16_units(text[:b]) - 1) * 2
+            norm = " ".join(st.split())
+            batch.append(QueryTemplate(
+                query_id=len(self.queries) + 1, text=text, statement_start_offset=start, statement_end_offset=end,
+                sql_handle=sql_handle, plan_handle=plan_handle, query_hash=_hash8("q", "adhoc", norm),
+                query_plan_hash=_hash8("p", "adhoc", norm, str(database_id)), database_id=database_id,
+                object_id=None, batch_id=batch_id, statement_index=i, statements_in_batch=len(spans),
+                kind="adhoc", weight=0.0, rate_per_s=0.0, japanese=japanese, long_batch=len(text) > 8000))
+            self.queries.append(batch[-1])
+        self.batches.append(batch)
+        self._added.setdefault(sql_handle, []).append(batch)
+        self._by_sql_handle.setdefault(sql_handle, text)
+        return list(batch)
 
     def pick(self, rng: random.Random) -> QueryTemplate:
         """A statement to run: a batch by popularity, then one of its statements."""

@@ -7,8 +7,9 @@ plan-cache, counter and XE models are handed naive UTC datetimes.
 
 The model is advanced lazily: `advance_to(offset)` runs every whole step up to the step containing that
 offset. Each step [t0, t1) runs, in this order: the plan cache (`advance(t0, t1)`), the counters, the
-workload events before t1 (requests starting and ending, scripted episodes, restarts), and the blocked
-process report pass. Each part has its own Random derived from the seed, so the same seed and the same
+workload events before t1 (requests starting and ending, scripted episodes, the instance coming back after
+a restart), and the blocked process report pass. A scripted restart ends the step it falls in and is run
+before the next one starts, so that no part of the model runs past the moment the instance stops. Each part has its own Random derived from the seed, so the same seed and the same
 query times give the same answers however the time is stepped.
 """
 from __future__ import annotations
@@ -19,98 +20,14 @@ import random
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from sim.model.counters import ServerCounters
+from sim.model.plancache import PlanCache
+from sim.model.queries import QueryCatalog, QueryTemplate
 from sim.model.truth import Truth
-from sim.model.workload import (BlockingEpisode, Deadlock, FallbackCatalog, GrantPressure, Runaway,
-                                ScriptedQuery, SimRequest, SimSession, Workload, grant_usage, make_statements,
-                                request_metrics)
+from sim.model.workload import (BlockingEpisode, Deadlock, GrantPressure, Runaway, SimRequest, SimSession,
+                                Workload, grant_usage, request_metrics)
+from sim.model.xe import XeStore
 from sim.scenario import Scenario
-
-
-def _optional(module: str, *names: str):
-    """Import names from a model module of the simulator that may not exist yet (None if it does not)."""
-    try:
-        mod = __import__(module, fromlist=list(names))
-    except ModuleNotFoundError as e:
-        if e.name != module:
-            raise
-        return [None] * len(names)
-    return [getattr(mod, n, None) for n in names]
-
-
-QueryCatalog, QueryTemplate = _optional("sim.model.queries", "QueryCatalog", "QueryTemplate")
-(PlanCache,) = _optional("sim.model.plancache", "PlanCache")
-(ServerCounters,) = _optional("sim.model.counters", "ServerCounters")
-(XeStore,) = _optional("sim.model.xe", "XeStore")
-
-
-# ---------------------------------------------------------------------------------------------- stand-ins
-
-class _RecordingPlanCache:
-    """Stand-in when sim.model.plancache is absent: keeps only the executions the workload reports."""
-
-    def __init__(self, bucket: float = 60.0):
-        self.bucket = bucket
-        self._truth: dict[int, dict[bytes, list[int]]] = {}
-        self.restarts: list = []
-
-    def advance(self, t0, t1) -> None:
-        pass
-
-    def restart(self, now, up_at=None) -> None:
-        self.restarts.append(now)
-
-    def execute(self, q, now, cpu_us, elapsed_us, logical_reads, physical_reads, writes, rows, grant_kb=0,
-                used_grant_kb=0, spills=0, dop=1, **_):
-        b = int((now - dt.datetime(1970, 1, 1)).total_seconds() // self.bucket)
-        v = self._truth.setdefault(b, {}).setdefault(q.query_hash, [0, 0, 0])
-        v[0] += cpu_us
-        v[1] += logical_reads
-        v[2] += 1
-
-    def truth(self, t0, t1) -> dict:
-        e = dt.datetime(1970, 1, 1)
-        lo = math.ceil((t0 - e).total_seconds() / self.bucket - 1e-9)
-        hi = math.ceil((t1 - e).total_seconds() / self.bucket - 1e-9)
-        out: dict[bytes, dict] = {}
-        for b in range(lo, hi):
-            for qh, v in self._truth.get(b, {}).items():
-                d = out.setdefault(qh, {"cpu_us": 0, "logical_reads": 0, "executions": 0})
-                d["cpu_us"] += v[0]
-                d["logical_reads"] += v[1]
-                d["executions"] += v[2]
-        return out
-
-
-class _NullCounters:
-    def __init__(self, *_):
-        pass
-
-    def advance(self, t0, t1) -> None:
-        pass
-
-    def restart(self, now) -> None:
-        pass
-
-    def shutdown(self, now) -> None:
-        pass
-
-    def dbcc_sqlperf_clear(self, which) -> None:
-        pass
-
-
-class _ListXe:
-    """Stand-in when sim.model.xe is absent: keeps the events in lists."""
-
-    def __init__(self, cfg: dict):
-        self.blocked_process_threshold = int(cfg.get("blocked_process_threshold", 0) or 0)
-        self.blocked_process_reports: list[tuple] = []
-        self.deadlocks: list[tuple] = []
-
-    def emit_blocked_process_report(self, event_time, monitor_loop, blocked, blocking) -> None:
-        self.blocked_process_reports.append((event_time, monitor_loop, blocked, blocking))
-
-    def emit_deadlock(self, event_time, victims, processes, resources) -> None:
-        self.deadlocks.append((event_time, victims, processes, resources))
 
 
 # ---------------------------------------------------------------------------------------------- databases
@@ -182,18 +99,14 @@ class SimServer:
         self.generation = 0            # bumped by every restart
         self.plancache = None
 
-        if QueryCatalog is not None:
-            self.catalog = QueryCatalog(self.rng("catalog"), sc.plan_cache)
-        else:
-            self.catalog = FallbackCatalog(self.rng("catalog"), sc.plan_cache, user_online)
+        self.catalog = QueryCatalog(self.rng("catalog"), sc.plan_cache)
         # before the workload: its scripted episodes lock rows of the counters model's tables (lock_object)
-        self.counters = (ServerCounters(self.rng("counters"), sc.counters,
-                                        [{"database_id": d.database_id, "name": d.name, "state": d.state_desc}
-                                         for d in self.databases])
-                         if ServerCounters is not None else _NullCounters())
+        self.counters = ServerCounters(self.rng("counters"), sc.counters,
+                                       [{"database_id": d.database_id, "name": d.name, "state": d.state_desc}
+                                        for d in self.databases])
         # the XE model writes local times inside reports: it gets the server's offset unless [xe] sets one
         xe_cfg = {"utc_offset_minutes": spec.utc_offset_minutes, **sc.xe}
-        self.xe = XeStore(xe_cfg) if XeStore is not None else _ListXe(xe_cfg)
+        self.xe = XeStore(xe_cfg)
         self.truth = Truth(self.dt)
         self.workload = wl = Workload(self, sc.sessions, self.rng("workload"), self.catalog, user_online)
         for i, b in enumerate(sc.blocking):
@@ -205,10 +118,7 @@ class SimServer:
         for i, r in enumerate(sc.runaway):
             wl.actors.append(Runaway(wl, r, i))
         # every statement is in the catalog now: the plan cache can be built
-        if PlanCache is not None and QueryCatalog is not None:
-            self.plancache = PlanCache(self.rng("plancache"), self.catalog, sc.plan_cache)
-        else:
-            self.plancache = _RecordingPlanCache()
+        self.plancache = PlanCache(self.rng("plancache"), self.catalog, sc.plan_cache)
         # scripted restarts are run by advance_to() at the start of a step (see _step)
         self._restarts_due = sorted((float(r["at"]), float(r["outage"])) for r in sc.restart)
         wl.start_pool()
@@ -276,15 +186,13 @@ class SimServer:
         self.counters.advance(d0, d1)
         self.workload.run_until(t1)
         self._gauges()
-        th = int(getattr(self.xe, "blocked_process_threshold", 0) or 0)
+        th = int(self.xe.blocked_process_threshold or 0)
         if th > 0 and math.floor(t1 / th) != math.floor(t0 / th):
             self._bpr_pass(math.floor(t1 / th) * th, th)
 
     def _gauges(self) -> None:
         """Point-in-time values the counters model takes from the workload."""
-        set_gauge = getattr(self.counters, "set_gauge", None)
-        if set_gauge is None:
-            return
+        set_gauge = self.counters.set_gauge
         wl = self.workload
         set_gauge("user_connections", 0 if self.is_down(wl.now) else len(wl.sessions))
         set_gauge("processes_blocked", len(wl.blocked))
@@ -293,14 +201,11 @@ class SimServer:
 
     def wait_ended(self, wait_type: str, seconds: float, t: float) -> None:
         """A blocked or grant-waiting request stopped waiting: the wait goes into sys.dm_os_wait_stats."""
-        add = getattr(self.counters, "add_wait", None)
-        if add is not None and seconds > 0:
-            add(wait_type, int(seconds * 1000), self.dt(t))
+        if seconds > 0:
+            self.counters.add_wait(wait_type, int(seconds * 1000), self.dt(t))
 
     def deadlock_happened(self, t: float) -> None:
-        add = getattr(self.counters, "add_deadlock", None)
-        if add is not None:
-            add(self.dt(t))
+        self.counters.add_deadlock(self.dt(t))
 
     # -- restarts
 
@@ -324,8 +229,7 @@ class SimServer:
         self.start_offset = t_up
         self.plancache.restart(self.dt(t_down), up_at=self.dt(t_up))
         self.counters.shutdown(self.dt(t_down))
-        if hasattr(self.xe, "flush"):
-            self.xe.flush(self.dt(t_down))
+        self.xe.flush(self.dt(t_down))
         if t_up > t_down:
             self.workload.schedule(t_up, self._come_up, (self.generation, t_up))
         else:
@@ -335,8 +239,7 @@ class SimServer:
         gen, t_up = arg
         if gen == self.generation:
             self.counters.restart(self.dt(t_up))
-            if hasattr(self.xe, "restart"):
-                self.xe.restart(self.dt(t_up))
+            self.xe.restart(self.dt(t_up))
 
     # -- databases and properties
 
@@ -396,35 +299,13 @@ class SimServer:
                                    m["reads"] // n, m["writes"] // n, m["rows"] // n, grant_kb, used, spills // n,
                                    req.dop)
 
-    def register_batch(self, text: str, database_id: int, query_id: int) -> list:
-        """Statements of a batch the workload runs itself (scripted episodes, long ETL batches).
-
-        They are added to the query catalog, with no background executions, so that the plan cache can
-        record their executions. Only possible before the plan cache is built."""
+    def register_batch(self, text: str, database_id: int) -> list[QueryTemplate]:
+        """Statements of a batch the workload runs itself (scripted episodes, long ETL batches), registered
+        in the query catalog (QueryCatalog.add_batch: no background executions) so that the plan cache
+        records their executions. Only possible before the plan cache is built."""
         if self.plancache is not None:
             raise RuntimeError("register_batch after the plan cache was built")
-        stmts = make_statements(text, database_id, query_id)
-        cat = self.catalog
-        if hasattr(cat, "add_batch"):
-            return cat.add_batch(text, database_id)
-        if QueryTemplate is None or not hasattr(cat, "batches"):
-            return stmts
-        batch_id = len(cat.batches)
-        out = []
-        for i, s in enumerate(stmts):
-            out.append(QueryTemplate(
-                query_id=s.query_id, text=text, statement_start_offset=s.statement_start_offset,
-                statement_end_offset=s.statement_end_offset, sql_handle=s.sql_handle, plan_handle=s.plan_handle,
-                query_hash=s.query_hash, query_plan_hash=s.query_plan_hash, database_id=database_id,
-                object_id=None, batch_id=batch_id, statement_index=i, statements_in_batch=len(stmts),
-                weight=0.0, rate_per_s=0.0, long_batch=len(text) > 8000,
-                japanese=any("\u3040" <= c <= "\u9fff" for c in text)))
-        cat.batches.append(out)
-        cat.queries.extend(out)
-        by_handle = getattr(cat, "_by_sql_handle", None)
-        if isinstance(by_handle, dict):
-            by_handle[out[0].sql_handle] = text
-        return out
+        return self.catalog.add_batch(text, database_id)
 
     def lock_object(self, database_id: int, schema: str, table: str) -> dict:
         """What a row lock on schema.table in that database names: the table's clustered index ('keylock':
@@ -435,7 +316,7 @@ class SimServer:
         hobt_id a deadlock or a wait resource names is the one those views show; a table the counters model
         does not have gets a clustered index with the same naming and numbering rules."""
         db = self.db_name(database_id) or f"db{database_id}"
-        mine = [ix for ix in getattr(self.counters, "indexes", ())
+        mine = [ix for ix in self.counters.indexes
                 if ix.database_id == database_id and ix.table.lower() == table.lower()]
         base = next((ix for ix in mine if ix.index_id <= 1), None)
         if base is not None:
@@ -496,5 +377,4 @@ class SimServer:
     # -- truth
 
     def truth_window(self, t0: dt.datetime, t1: dt.datetime) -> dict:
-        q = self.plancache.truth(t0, t1) if hasattr(self.plancache, "truth") else {}
-        return self.truth.window(self.offset(t0), self.offset(t1), self.now_offset, q)
+        return self.truth.window(self.offset(t0), self.offset(t1), self.now_offset, self.plancache.truth(t0, t1))

@@ -8,93 +8,28 @@ proportional to the number of requests in that hour, not to sessions x steps.
 
 Scripted episodes (a blocking chain behind a sleeping head blocker, a deadlock, memory-grant pressure, a
 runaway parallel query) use their own sessions, allocated when the scenario is loaded, and are driven by
-the same event heap. What happened is written to the ground truth (sim/model/truth.py) as it happens.
+the same event heap. Their statements (and the long ETL batches) are registered in the query catalog
+(QueryCatalog.add_batch through SimServer.register_batch) so that the plan cache records their executions;
+the rows they lock are in the counters model's tables (SimServer.lock_object). What happened is written to the ground truth (sim/model/truth.py) as it happens.
 
 Handlers run in time order, and every random draw comes from the workload's own Random, so the same seed
 gives the same history however the time is stepped.
 """
 from __future__ import annotations
 
-import hashlib
 import heapq
 import math
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from sim.model.queries import split_statements
 from sim.scenario import SessionSpec
 
 FIRST_SPID = 51
-SCRIPTED_QUERY_ID_BASE = 1_000_000_000   # query_id of statements the workload makes up itself
 
 # ---------------------------------------------------------------------------------------------- statements
-
-
-def utf16_len(text: str) -> int:
-    """Length in bytes of text as UTF-16 (what statement offsets count)."""
-    return len(text.encode("utf-16-le"))
-
-
-def split_statements(text: str) -> list[tuple[int, int]]:
-    """(start, end) character spans of the statements of a batch, split after ';' at line ends."""
-    spans, pos = [], 0
-    for i, ch in enumerate(text):
-        if ch == ";" and (i + 1 == len(text) or text[i + 1] == "\n"):
-            if text[pos:i + 1].strip():
-                spans.append((pos, i + 1))
-            pos = i + 2
-    if text[pos:].strip():
-        spans.append((pos, len(text)))
-    # skip leading blank lines so each statement starts at its first character
-    out = []
-    for s, e in spans:
-        while s < e and text[s] in " \r\n\t":
-            s += 1
-        out.append((s, e))
-    return out or [(0, len(text))]
-
-
-@dataclass(eq=False)
-class ScriptedQuery:
-    """A statement the workload makes up itself (scripted episodes, long batches, the stand-in catalog).
-
-    It has the attributes of sim.model.queries.QueryTemplate, so the plan cache can record it.
-    """
-    query_id: int
-    text: str
-    statement_start_offset: int
-    statement_end_offset: int
-    sql_handle: bytes
-    plan_handle: bytes
-    query_hash: bytes
-    query_plan_hash: bytes
-    database_id: int
-    object_id: Optional[int] = None
-
-
-def _digest(*parts: Any, n: int) -> bytes:
-    h = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).digest()
-    return h[:n]
-
-
-def make_statements(text: str, database_id: int, query_id: int) -> list[ScriptedQuery]:
-    """One ScriptedQuery per statement of a batch; all share the batch's sql_handle and plan_handle."""
-    spans = split_statements(text)
-    sql_handle = b"\x02\x00\x00\x00" + _digest("sql", text, n=20) + bytes(20)
-    plan_handle = b"\x06\x00" + database_id.to_bytes(2, "little") + _digest("plan", text, n=20) + bytes(40)
-    out = []
-    for i, (s, e) in enumerate(spans):
-        stmt = text[s:e]
-        # SQL Server's end offset is the byte offset of the statement's last UTF-16 code unit; -1 = to the end
-        end = -1 if len(spans) == 1 or e >= len(text) else utf16_len(text[:e]) - 2
-        out.append(ScriptedQuery(
-            query_id=query_id + i, text=text, statement_start_offset=0 if len(spans) == 1 else utf16_len(text[:s]),
-            statement_end_offset=end, sql_handle=sql_handle, plan_handle=plan_handle,
-            query_hash=_digest("qh", " ".join(stmt.split()), n=8),
-            query_plan_hash=_digest("qph", " ".join(stmt.split()), database_id, n=8),
-            database_id=database_id))
-    return out
 
 
 def command_of(q: Any) -> str:
@@ -119,47 +54,6 @@ def command_of(q: Any) -> str:
     return "SELECT"
 
 
-# ---------------------------------------------------------------------------------------------- stand-in catalog
-
-_TABLES = ["dbo.Orders", "dbo.OrderLines", "dbo.Customers", "dbo.Products", "dbo.Inventory", "dbo.Payments",
-           "dbo.受注", "dbo.受注明細", "dbo.顧客マスタ", "dbo.商品マスタ", "sales.Invoices", "sales.請求書"]
-_PATTERNS = [
-    "SELECT TOP (50) * FROM {t} WHERE CustomerId = @p0 ORDER BY CreatedAt DESC;",
-    "SELECT COUNT_BIG(*) FROM {t} WITH (NOLOCK) WHERE Status = @p0;",
-    "UPDATE {t} SET Status = @p0, UpdatedAt = SYSUTCDATETIME() WHERE Id = @p1;",
-    "INSERT INTO {t} (Id, Status, CreatedAt) VALUES (@p0, 1, SYSUTCDATETIME());",
-    "DELETE FROM {t} WHERE CreatedAt < DATEADD(day, -90, SYSUTCDATETIME());",
-    "SELECT 顧客名, 住所, 電話番号 FROM {t} WHERE 顧客コード = N'東京-{n:04d}';",
-    "SELECT 商品名, SUM(数量) AS 合計数量 FROM {t} WHERE 受注日 >= @p0 GROUP BY 商品名 ORDER BY 合計数量 DESC;",
-    "EXEC dbo.usp_GetOrderSummary @CustomerId = @p0, @From = @p1;",
-    "SET NOCOUNT ON;\nDECLARE @n int = 0;\nSELECT @n = COUNT(*) FROM {t} WHERE Region = N'関西';\n"
-    "UPDATE {t} SET Flag = 1 WHERE Region = N'関西' AND Flag = 0;\nSELECT @n AS n;",
-    "WITH recent AS (SELECT Id, Amount FROM {t} WHERE CreatedAt > DATEADD(hour, -1, SYSUTCDATETIME()))\n"
-    "SELECT SUM(Amount) FROM recent;",
-]
-
-
-class FallbackCatalog:
-    """Stand-in for sim.model.queries.QueryCatalog when that module is absent: the same interface."""
-
-    def __init__(self, rng: random.Random, cfg: dict, database_ids: list[int]):
-        n = int(cfg.get("templates", 200)) if isinstance(cfg.get("templates", 200), int) else 200
-        self.queries: list[ScriptedQuery] = []
-        for i in range(max(n, 10)):
-            pat = _PATTERNS[i % len(_PATTERNS)]
-            text = pat.format(t=_TABLES[(i * 7) % len(_TABLES)], n=i)
-            if i % 10 == 0:
-                text = f"/* query {i} */\n" + text
-            db = database_ids[i % len(database_ids)] if database_ids else 1
-            stmts = make_statements(text, db, SCRIPTED_QUERY_ID_BASE // 2 + i * 16)
-            self.queries.append(stmts[len(stmts) // 2])
-
-    def pick(self, rng: random.Random):
-        # Zipf-like: a few hot statements, a long tail
-        i = min(int(rng.paretovariate(1.1)) - 1, len(self.queries) - 1)
-        return self.queries[(i * 7919) % len(self.queries)]
-
-
 def long_etl_batch(variant: int) -> str:
     """A nightly-load batch of more than 8,000 characters, with Japanese identifiers and literals."""
     cols = ["受注番号", "明細番号", "商品コード", "商品名", "数量", "単価", "金額", "消費税", "顧客コード", "顧客名",
@@ -177,7 +71,7 @@ def long_etl_batch(variant: int) -> str:
             f"JOIN dbo.顧客マスタ AS c ON c.顧客コード = s.顧客コード\n"
             f"WHERE s.受注日 >= DATEADD(day, -{step + 1}, @処理日) AND {conds}\n"
             f"  AND c.顧客区分 IN (N'法人', N'個人', N'代理店') AND s.備考 NOT LIKE N'%テスト%';")
-        parts.append(f"SET @件数 = @件数 + @@ROWCOUNT;")
+        parts.append("SET @件数 = @件数 + @@ROWCOUNT;")
     parts.append("UPDATE dbo.バッチ実行履歴 SET 終了時刻 = SYSDATETIME(), 処理件数 = @件数 WHERE 処理日 = @処理日;")
     text = "\n".join(parts)
     assert len(text) > 8000
@@ -323,7 +217,6 @@ class Workload:
         self.now = 0.0
         self.generation = 0                          # bumped by a restart; stale pool events are dropped
         self._next_spid = FIRST_SPID
-        self._next_qid = SCRIPTED_QUERY_ID_BASE
         self.completed = 0
         self.actors: list = []
         self._batch_texts = [self.statements_for(long_etl_batch(v), self.database_ids[v % len(self.database_ids)])
@@ -339,11 +232,6 @@ class Workload:
 
     # -- plumbing
 
-    def _take_qids(self, n: int) -> int:
-        q = self._next_qid
-        self._next_qid += n
-        return q
-
     def _db_for(self, i: int) -> int:
         return self.database_ids[(i * 31) % len(self.database_ids)]
 
@@ -357,7 +245,7 @@ class Workload:
 
     def statements_for(self, text: str, database_id: int) -> list:
         """The statements of a batch this workload runs itself, registered in the query catalog."""
-        return self.server.register_batch(text, database_id, self._take_qids(256))
+        return self.server.register_batch(text, database_id)
 
     def schedule(self, t: float, fn: Callable[[Any], None], arg: Any = None) -> None:
         self._seq += 1

@@ -46,7 +46,8 @@ Ground truth: every emitted report is kept in .emitted (whether or not a session
 
 cfg keys: log_dir ('/var/opt/mssql/log/'), utc_offset_minutes (0), system_health (True),
 system_health_max_file_size_mb (100), system_health_max_rollover_files (10), ring_buffer_xml_limit_bytes
-(4 MB: the target_data XML limit), file_header_bytes (5120).
+(4 MB: the target_data XML limit), file_header_bytes (5120), blocked_process_threshold (0: the
+'blocked process threshold (s)' configured and in use at the start, 0 - 86400; sp_configure changes it).
 """
 from __future__ import annotations
 
@@ -75,6 +76,10 @@ READ_FILE_COLUMNS = [("module_guid", "uniqueidentifier"), ("package_guid", "uniq
                      ("file_name", "nvarchar(260)"), ("file_offset", "bigint"), ("timestamp_utc", "datetime2(7)")]
 
 _FILETIME_EPOCH = _dt.datetime(1601, 1, 1)
+
+CONFIG_KEYS = frozenset({"log_dir", "utc_offset_minutes", "system_health", "system_health_max_file_size_mb",
+                         "system_health_max_rollover_files", "ring_buffer_xml_limit_bytes", "file_header_bytes",
+                         "blocked_process_threshold"})
 
 # attributes of deadlock-graph lock resources, in SQL Server's order (others given are not written)
 _RESOURCE_ATTRS = {
@@ -262,9 +267,13 @@ class XeStore:
         self.utc_offset = int(cfg.get("utc_offset_minutes", 0))
         self.ring_limit = int(cfg.get("ring_buffer_xml_limit_bytes", 4 * 1024 * 1024))
         self.file_header = int(cfg.get("file_header_bytes", 5120))
-        self.blocked_process_threshold = 0
+        threshold = cfg.get("blocked_process_threshold", 0)
+        if isinstance(threshold, bool) or not isinstance(threshold, int) or not 0 <= threshold <= 86400:
+            raise ValueError(f"blocked_process_threshold: seconds from 0 to 86400, got {threshold!r}")
+        self.blocked_process_threshold = threshold
         # sp_configure: name -> [config_value, run_value]
-        self.config: dict[str, list[int]] = {"show advanced options": [0, 0], "blocked process threshold (s)": [0, 0]}
+        self.config: dict[str, list[int]] = {"show advanced options": [0, 0],
+                                             "blocked process threshold (s)": [threshold, threshold]}
         self.sessions: dict[str, XeSession] = {}
         self.filesystem: dict[str, XelFile] = {}
         self.emitted: list[dict] = []
