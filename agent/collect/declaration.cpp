@@ -369,6 +369,15 @@ private:
             s.columns.push_back(std::move(col));
         }
 
+        if (s.scope == "database") {
+            for (const auto& c : s.columns) {
+                if (c.name == "database_id" || c.name == "database_name") {
+                    r_.fail(columns->source(), "columns",
+                            "'" + c.name + "' is added by the agent to every row of a per-database collector; "
+                            "do not return or declare it");
+                }
+            }
+        }
         if (const auto* v = root.get("runtime_params")) {
             for (const auto& name : r_.strings(*v, "runtime_params")) {
                 const auto& known = known_runtime_params();

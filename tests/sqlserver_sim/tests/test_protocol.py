@@ -439,6 +439,8 @@ databases = { count = 2 }
 [sessions]
 user = 5
 batch = 0
+[[deadlock]]
+at = "5s"
 [plan_cache]
 queries = 40
 database_ids = [5, 6]
@@ -447,13 +449,14 @@ database_ids = [5, 6]
 
 class SimEngineVersionTests(unittest.TestCase):
     """The simulation engine (--scenario) over the wire: the scenario's [server] version and server_name
-    reach LOGINACK and the server name of messages, and agree with what the SQL answers say."""
+    reach LOGINACK and the server name of messages, and agree with what the SQL answers say; parameters of
+    a prepared call reach the extended-events answers."""
 
     sim: Simulator
 
     @classmethod
     def setUpClass(cls) -> None:
-        cls.sim = Simulator(engine="sim", control=False)
+        cls.sim = Simulator(engine="sim")
         path = os.path.join(cls.sim.tmp, "wire-2019.toml")
         with open(path, "w", encoding="utf-8") as f:
             f.write(SQL2019_SCENARIO)
@@ -484,6 +487,29 @@ class SimEngineVersionTests(unittest.TestCase):
             version = cur.execute("SELECT @@VERSION").fetchone()[0]
             self.assertIn("Microsoft SQL Server 2019", version)
             self.assertIn("15.0.4355.3", version)
+        finally:
+            cnxn.close()
+
+
+    def test_parameters_reach_fn_xe_file_target_read_file(self) -> None:
+        """The deadlock at 0:05 is in system_health's file once its 120 s dispatch latency has passed."""
+        self.assertTrue(self.sim.control({"cmd": "advance", "seconds": 200})["ok"])
+        cnxn = self.sim.connect(query_timeout=20)
+        try:
+            cur = cnxn.cursor()
+            rows = cur.execute("SELECT object_name, file_name, file_offset "
+                               "FROM sys.fn_xe_file_target_read_file(?, NULL, NULL, NULL)",
+                               "system_health*.xel").fetchall()
+            self.assertEqual([r[0] for r in rows], ["xml_deadlock_report"])
+            name, offset = rows[0][1], rows[0][2]
+            self.assertTrue(name.startswith("/var/opt/mssql/log/system_health_0_"), name)
+            after = cur.execute("SELECT object_name FROM sys.fn_xe_file_target_read_file(?, NULL, ?, ?)",
+                                "system_health*.xel", name, offset).fetchall()
+            self.assertEqual(after, [])
+            with self.assertRaises(pyodbc.Error) as ctx:
+                cur.execute("SELECT object_name FROM sys.fn_xe_file_target_read_file(?, NULL, ?, ?)",
+                            "system_health*.xel", None, offset).fetchall()
+            self.assertIn("(25719)", error_text(ctx.exception))
         finally:
             cnxn.close()
 

@@ -528,6 +528,12 @@ def _select(server, sql: str, ctx: dict):
             alias, expr = _unquote_name(me.group(1)), me.group(2)
         elif ma:
             expr, alias = ma.group(1), _unquote_name(ma.group(2))
+        lit = re.fullmatch(r"(?s)([-+]?\d+)|N?'((?:[^']|'')*)'", expr.strip())
+        if lit:        # a constant, e.g. IF EXISTS (SELECT 1 FROM ...)
+            value = int(lit.group(1)) if lit.group(1) is not None else lit.group(2).replace("''", "'")
+            cols.append(Column(alias or "", "int" if lit.group(1) is not None else f"nvarchar({max(1, len(value))})"))
+            getters.append(lambda r, v=value: v)
+            continue
         typ = None
         mc = re.fullmatch(r"(?is)CAST\s*\(\s*(.+?)\s+AS\s+([\w]+(?:\s*\([^)]*\))?)\s*\)", expr.strip())
         mv = re.fullmatch(r"(?is)CONVERT\s*\(\s*([\w]+(?:\s*\([^)]*\))?)\s*,\s*(.+?)\s*\)", expr.strip())
