@@ -11,9 +11,10 @@ find_program(DMVLOG_NODE NAMES node nodejs)
 
 if(NOT DMVLOG_NODE)
   # Fail loudly rather than skip: a missing checker must not look like a passing one.
-  add_test(NAME sql.grammar COMMAND ${CMAKE_COMMAND} -E echo "node not found: run dev/setup")
-  set_tests_properties(sql.grammar PROPERTIES WILL_FAIL TRUE LABELS sql)
-  set_tests_properties(sql.grammar PROPERTIES PASS_REGULAR_EXPRESSION "^$")
+  message(WARNING "node not found: sql.grammar and sql.catalog will fail (run dev/setup)")
+  add_test(NAME sql.grammar COMMAND ${CMAKE_COMMAND} -E false)
+  add_test(NAME sql.catalog COMMAND ${CMAKE_COMMAND} -E false)
+  set_tests_properties(sql.grammar sql.catalog PROPERTIES LABELS sql)
   return()
 endif()
 

@@ -235,7 +235,7 @@ def nvarchar_param(name: str, value: str) -> bytes:
 
 
 class RawTdsClient:
-    def __init__(self, port: int, packet_size: int = 4096, timeout: float = 10.0):
+    def __init__(self, port: int, packet_size: int = 4096, timeout: float = 30.0):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.packet_size = packet_size
         self.packet_lengths: list[int] = []   # lengths of the packets of the last reply

@@ -47,7 +47,8 @@ class IncidentEvents(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        e = SimEngine(os.path.join(SCENARIOS, "incident.toml"), seed=1, wall=lambda: 0.0)
+        e = SimEngine(os.path.join(SCENARIOS, "incident.toml"), seed=1, wall=lambda: 0.0,
+                      now=dt.datetime(2026, 3, 2, 9, 0))     # the file has no start: pin it
         s = agent_session()
         assert e.login(s, "dmvlog") is None
         cls.config = rows_of(e.execute(s, "SELECT value, value_in_use FROM sys.configurations "

@@ -13,22 +13,31 @@ from tests.test_engine import agent_session, requests_batch
 
 SCENARIOS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios"))
 NAMES = ["steady-oltp", "incident", "plan-cache-churn", "restart", "large"]
-# Simulated time each scenario is run for here, and the wall-time limit for it. The target is one
-# simulated hour of steady-oltp in well under 2 s; the limits leave slack for busy shared machines. The
-# large scenario (load tests) is run for 10 minutes to keep this suite short.
+# Simulated time each scenario is run for here, and the limit for it in CPU seconds of this process (other
+# processes on a busy machine do not count; the limits are about 3x what a 2-core laptop needs). One
+# simulated hour of steady-oltp takes about 1.2 s. The large scenario is loaded once for this module (see
+# docs/simulator.md for its figures) and run for 10 minutes: building it (~100,000 statements) and its
+# warm plan cache are most of its cost.
 SPAN_S = {"steady-oltp": 3600, "incident": 3600, "plan-cache-churn": 3600, "restart": 3600, "large": 600}
-LIMIT_S = {"steady-oltp": 4.0, "incident": 4.0, "plan-cache-churn": 5.0, "restart": 4.0, "large": 10.0}
+LIMIT_S = {"steady-oltp": 4.0, "incident": 4.0, "plan-cache-churn": 5.0, "restart": 4.0, "large": 12.0}
+LARGE_LOAD_LIMIT_S = 10.0
 _LARGE: list = []
 
 
+# scenario files without `start` begin at the current minute; tests pin it so that every run is the same
+NOW = dt.datetime(2026, 3, 2, 9, 0, 0)
+
+
 def engine(name: str, seed: int = 1) -> SimEngine:
-    return SimEngine(os.path.join(SCENARIOS, name + ".toml"), seed=seed, wall=lambda: 0.0)
+    return SimEngine(os.path.join(SCENARIOS, name + ".toml"), seed=seed, wall=lambda: 0.0, now=NOW)
 
 
 def large() -> SimEngine:
     """The large scenario is slow to build (100,000 statements): built once for this module."""
     if not _LARGE:
+        t = time.process_time()
         _LARGE.append(engine("large"))
+        _LARGE.append(time.process_time() - t)
     return _LARGE[0]
 
 
@@ -42,10 +51,10 @@ class TestScenarioFiles(unittest.TestCase):
             with self.subTest(name):
                 e = large() if name == "large" else engine(name)
                 self.assertEqual(e.scenario.name, name)
-                t = time.monotonic()
+                t = time.process_time()
                 e.control({"cmd": "advance", "seconds": SPAN_S[name] - e.clock.elapsed()})
                 _, rs = e.execute(agent_session(), requests_batch(), {})
-                took = time.monotonic() - t
+                took = time.process_time() - t
                 self.assertLess(took, LIMIT_S[name], f"{name}: {SPAN_S[name]} simulated s took {took:.2f} s")
                 self.assertGreater(e.server.workload.completed, 100)
                 self.assertLessEqual(len(rs.rows), 500)
@@ -59,10 +68,14 @@ class TestScenarioFiles(unittest.TestCase):
         e = engine("steady-oltp")
         self.assertGreaterEqual(len(e.server.workload.sessions), 300)
         e.control({"cmd": "advance", "seconds": 600})
-        if hasattr(e.server.plancache, "query_stats_rows"):
-            self.assertGreater(len(e.server.plancache.query_stats_rows()), 1000)
+        self.assertGreater(len(e.server.plancache.query_stats_rows()), 1000)
         offline = [d.name for d in e.server.databases if not d.online]
         self.assertEqual(offline, ["Archive2019"])
+
+    def test_incident_sets_the_blocked_process_threshold(self):
+        e = engine("incident")
+        self.assertEqual(e.server.xe.blocked_process_threshold, 5)
+        self.assertEqual(e.server.xe.config["blocked process threshold (s)"], [5, 5])
 
     def test_restart_scenario_changes_start_time(self):
         e = engine("restart")
@@ -84,8 +97,6 @@ class TestScenarioFiles(unittest.TestCase):
 
     def test_plan_cache_churn_between_one_minute_snapshots(self):
         e = engine("plan-cache-churn")
-        if not hasattr(e.server.plancache, "churn"):
-            self.skipTest("the plan cache model has no churn accounting")
         e.control({"cmd": "advance", "seconds": 1200})
         t0 = e.scenario.start + dt.timedelta(seconds=600)
         c = e.server.plancache.churn(t0, t0 + dt.timedelta(seconds=60))
@@ -94,14 +105,17 @@ class TestScenarioFiles(unittest.TestCase):
 
     def test_large_answers_requests_quickly(self):
         e = large()
+        self.assertLess(_LARGE[1], LARGE_LOAD_LIMIT_S, f"loading the large scenario took {_LARGE[1]:.1f} CPU s")
         self.assertEqual(len([d for d in e.server.databases if d.database_id > 4]), 500)
         self.assertGreaterEqual(len(e.server.workload.sessions), 10000)
-        if hasattr(e.server.plancache, "__len__"):
-            e.control({"cmd": "advance", "seconds": max(0.0, 300 - e.clock.elapsed())})
-            self.assertGreater(len(e.server.plancache), 50000)
-        t = time.monotonic()
+        self.assertGreater(len(e.server.catalog.queries), 100000)
+        e.control({"cmd": "advance", "seconds": max(0.0, 300 - e.clock.elapsed())})
+        # plans live for a week (lifetime_median_s): the warm cache holds close to 100,000 entries
+        live = sum(1 for _ in e.server.plancache.entries())
+        self.assertGreater(live, 85000)
+        t = time.process_time()
         out = e.execute(agent_session(), requests_batch(), {})
-        self.assertLess(time.monotonic() - t, 3.0)
+        self.assertLess(time.process_time() - t, 3.0)
         self.assertGreater(len(out[1].rows), 20)
 
 

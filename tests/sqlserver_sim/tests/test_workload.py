@@ -2,6 +2,7 @@
 blocked-process and deadlock reports, executions recorded in the plan cache. Uses the incident scenario."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import unittest
 
@@ -33,7 +34,8 @@ _SHARED = {}
 def _incident() -> dict:
     """One incident run shared by every test here: snapshots at a few times, the XE calls, the truth."""
     if not _SHARED:
-        e = SimEngine(os.path.join(SCENARIOS, "incident.toml"), seed=3, wall=lambda: 0.0)
+        e = SimEngine(os.path.join(SCENARIOS, "incident.toml"), seed=3, wall=lambda: 0.0,
+                      now=dt.datetime(2026, 3, 2, 9, 0))     # the file has no start: pin it
         xe = Recorder(threshold=5)
         e.server.xe = xe
         s = agent_session()
@@ -99,8 +101,8 @@ class TestBlockingChain(IncidentCase):
     def test_ground_truth(self):
         [ep] = self.truth["blocking"]
         start = self.e.scenario.start
-        self.assertEqual(ep["start"], (start.replace(microsecond=0) + __import__("datetime").timedelta(seconds=60))
-                         .isoformat() + "Z")
+        self.assertEqual(start, dt.datetime(2026, 3, 2, 9, 0))
+        self.assertEqual(ep["start"], "2026-03-02T09:01:00Z")
         self.assertEqual(ep["duration_s"], 180.0)
         self.assertEqual(ep["sessions_blocked_max"], 20)
         self.assertEqual(ep["max_wait_ms"], 180000)
@@ -184,6 +186,12 @@ class TestDeadlockAndExecutions(IncidentCase):
         self.assertEqual(len(procs), 2)
         self.assertIn(victims[0], [p["id"] for p in procs])
         self.assertEqual(len(resources), 2)
+        # each resource carries every attribute the XE model writes for its type (none left to defaults)
+        from sim.model.xe import _RESOURCE_ATTRS
+        for r in resources:
+            self.assertEqual(set(_RESOURCE_ATTRS[r["type"]]) - set(r), set(), r)
+            self.assertEqual({r["owners"][0]["id"], r["waiters"][0]["id"]}, {p["id"] for p in procs})
+        self.assertEqual({r["objectname"] for r in resources}, {"Sales.dbo.Inventory", "Sales.dbo.Orders"})
         [d] = self.truth["deadlocks"]
         self.assertEqual(len(d["victims"]), 1)
         self.assertIn(d["victims"][0], d["processes"])

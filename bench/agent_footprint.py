@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""Agent footprint and store growth, measured in one run.
+
+Starts the SQL Server simulator with a scenario (steady-oltp by default) at --speed X, runs `dmvlog run`
+with --time-scale X for a number of simulated minutes at default intervals, then reports:
+  - CPU seconds of the agent per simulated hour, and as a share of one core (target: under 1%);
+  - the agent's peak RSS (target: under 30 MB);
+  - store bytes per instance-day, against the same rows with their SQL text repeated on every row
+    (the baseline, built from the same store in the same run; target: at least 5x smaller);
+  - per collector: runs, failures, p50/p95 duration, rows per snapshot, skipped ticks.
+
+Usage: bench/agent_footprint.py [--scenario NAME] [--minutes M] [--speed X] [--build DIR]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def start_sim(scenario, speed, workdir):
+    out = open(os.path.join(workdir, "sim.out"), "w+")
+    proc = subprocess.Popen(
+        [os.path.join(ROOT, "tests/sqlserver_sim/sqlserver-sim"), "--port", "0", "--scenario",
+         os.path.join(ROOT, "tests/sqlserver_sim/scenarios", scenario + ".toml"), "--speed", str(speed),
+         "--log", os.path.join(workdir, "sim.log")],
+        stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        out.seek(0)
+        m = re.search(r"^listening on (\d+)", out.read(), re.M)
+        if m:
+            return proc, int(m.group(1))
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    out.seek(0)
+    sys.exit("simulator did not start:\n" + out.read())
+
+
+def inline_text_copy(src, dst):
+    """The same rows with every *_hash text reference replaced by the text itself."""
+    shutil.copy(src, dst)
+    db = sqlite3.connect(dst)
+    tables = [r[0] for r in db.execute("SELECT table_name FROM collector_tables")]
+    for t in tables:
+        cols = [r[1] for r in db.execute(f'PRAGMA table_info("{t}")')]
+        hashed = [c for c in cols if c.endswith("_hash")]
+        if not hashed:
+            continue
+        select = []
+        joins = []
+        for i, c in enumerate(cols):
+            if c in hashed:
+                select.append(f'x{i}.text AS "{c[:-5]}"')
+                joins.append(f'LEFT JOIN sql_text x{i} ON x{i}.hash = t."{c}"')
+            else:
+                select.append(f't."{c}"')
+        db.execute(f'CREATE TABLE "{t}_inline" AS SELECT {", ".join(select)} FROM "{t}" t {" ".join(joins)}')
+        db.execute(f'DROP TABLE "{t}"')
+        db.execute(f'CREATE INDEX "{t}_inline_by_time" ON "{t}_inline" (instance, collected_at)')
+    db.execute("DROP TABLE sql_text")
+    db.commit()
+    db.execute("VACUUM")
+    db.close()
+
+
+def vacuumed_size(path):
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.execute("VACUUM")
+    page_count = db.execute("PRAGMA page_count").fetchone()[0]
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    db.close()
+    return page_count * page_size
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scenario", default="steady-oltp")
+    ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--speed", type=float, default=20)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--json", help="also write the figures to this file")
+    args = ap.parse_args()
+
+    os.environ["ODBCSYSINI"] = os.path.join(ROOT, "tests/odbc")
+    work = tempfile.mkdtemp(prefix="dmvlog_bench_")
+    sim, port = start_sim(args.scenario, args.speed, work)
+    try:
+        pw = os.path.join(work, "password")
+        with open(pw, "w") as f:
+            f.write("dmvlog\n")
+        os.chmod(pw, 0o600)
+        store = os.path.join(work, "dmvlog.db")
+        cfg = os.path.join(work, "dmvlog.toml")
+        with open(cfg, "w") as f:
+            f.write(f'[[instance]]\nname = "bench"\nconnection = "Driver=FreeTDS;Server=127.0.0.1;Port={port};'
+                    f'TDS_Version=7.4"\nuser = "dmvlog"\npassword_file = "{pw}"\n\n'
+                    f'[store]\npath = "{store}"\n')
+        wall = args.minutes * 60 / args.speed
+        log = open(os.path.join(work, "agent.log"), "w")
+        agent = subprocess.Popen([os.path.join(args.build, "dmvlog"), "run", "--config", cfg, "--time-scale",
+                                  str(args.speed)], stdout=log, stderr=subprocess.STDOUT)
+        started = time.time()
+        time.sleep(wall)
+        agent.send_signal(signal.SIGTERM)
+        _, status, usage = os.wait4(agent.pid, 0)
+        elapsed = time.time() - started
+    finally:
+        sim.send_signal(signal.SIGTERM)
+        sim.wait()
+
+    simulated_hours = elapsed * args.speed / 3600
+    cpu = usage.ru_utime + usage.ru_stime
+    cpu_per_hour = cpu / simulated_hours
+    rss_mb = usage.ru_maxrss / 1024
+    db = sqlite3.connect(store)
+    per = db.execute(
+        "SELECT collector, count(*), sum(status <> 'ok'), avg(row_count) FROM collector_runs GROUP BY collector "
+        "ORDER BY collector").fetchall()
+    snapshots = db.execute("SELECT count(*), sum(row_count) FROM snapshots").fetchone()
+    db.close()
+    ours = vacuumed_size(store)
+    inline = os.path.join(work, "inline.db")
+    inline_text_copy(store, inline)
+    theirs = vacuumed_size(inline)
+    day_factor = 24 / simulated_hours
+    figures = {
+        "scenario": args.scenario, "speed": args.speed, "simulated_minutes": round(simulated_hours * 60, 2),
+        "agent_exit_status": os.waitstatus_to_exitcode(status),
+        "cpu_seconds": round(cpu, 3), "cpu_seconds_per_simulated_hour": round(cpu_per_hour, 2),
+        "share_of_one_core_pct": round(cpu_per_hour / 3600 * 100, 3), "peak_rss_mb": round(rss_mb, 1),
+        "snapshots": snapshots[0], "rows": snapshots[1],
+        "store_bytes": ours, "store_bytes_per_instance_day": int(ours * day_factor),
+        "inline_text_bytes_per_instance_day": int(theirs * day_factor),
+        "text_dedup_ratio": round(theirs / ours, 2) if ours else None,
+    }
+    print(f"scenario {args.scenario}: {figures['simulated_minutes']} simulated minutes at {args.speed}x, "
+          f"agent exit {figures['agent_exit_status']}")
+    print(f"  agent CPU: {cpu:.2f} s = {cpu_per_hour:.1f} s per simulated hour = "
+          f"{figures['share_of_one_core_pct']:.3f}% of one core (target < 1%)")
+    print(f"  agent peak RSS: {rss_mb:.1f} MB (target < 30 MB)")
+    print(f"  store: {snapshots[0]} snapshots, {snapshots[1]} rows, {ours / 1e6:.2f} MB -> "
+          f"{figures['store_bytes_per_instance_day'] / 1e6:.1f} MB per instance-day")
+    print(f"  same rows with text on every row: {figures['inline_text_bytes_per_instance_day'] / 1e6:.1f} MB per "
+          f"instance-day; ratio {figures['text_dedup_ratio']}x (target >= 5x)")
+    print("  collector                runs  failed  rows/run")
+    for name, runs, failed, rows in per:
+        print(f"  {name:24} {runs:5} {failed:7} {rows or 0:9.1f}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(figures, f, indent=2)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
