@@ -16,7 +16,6 @@ struct Command {
 
 int query_cmd(const Args& a) { return cmd_not_yet("query", a); }
 int digest_cmd(const Args& a) { return cmd_not_yet("digest", a); }
-int xe_cmd(const Args& a) { return cmd_not_yet("xe", a); }
 
 const Command commands[] = {
     {"run", "run every enabled collector on its interval until SIGTERM/SIGINT (the service)", cmd_run},
@@ -25,7 +24,7 @@ const Command commands[] = {
     {"check", "validate the configuration, connect, report version and missing permissions", cmd_check},
     {"query", "answer questions from the store (running-at, top-queries, waits, ...)", query_cmd},
     {"digest", "the blocking digest of a window (text, markdown, html, json)", digest_cmd},
-    {"xe", "extended events: session set-up and parsing of event XML", xe_cmd},
+    {"xe", "extended events: session set-up and parsing of event XML", cmd_xe},
     {"schema", "install, upgrade or print the store schema", cmd_schema},
     {"version", "print the version", cmd_version},
 };
@@ -78,9 +77,6 @@ int cmd_not_yet(const std::string& name, const Args& args) {
         {"digest", "Usage: dmvlog digest [--store URI] [--instance NAME] [--last 1h | --from T --to T]\n"
                    "                     [--format text|markdown|html|json] [--out FILE] [--post URL]\n\n"
                    "The blocking digest of a window: head blockers, blocked statements, resources, deadlocks.\n"},
-        {"xe", "Usage: dmvlog xe setup [--apply] [--set-threshold N]\n"
-               "       dmvlog xe parse FILE... [--format json|table]\n\n"
-               "Sets up dmvlog's extended-event session, or parses blocked-process and deadlock XML.\n"},
     };
     const auto& text = help.at(name);
     if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {

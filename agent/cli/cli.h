@@ -21,6 +21,7 @@ int cmd_collectors(const Args& args);
 int cmd_check(const Args& args);
 int cmd_version(const Args& args);
 int cmd_schema(const Args& args);
+int cmd_xe(const Args& args);
 int cmd_not_yet(const std::string& name, const Args& args);
 
 }  // namespace dmvlog::cli

@@ -174,14 +174,6 @@ class TestScenarioValidation(unittest.TestCase):
         self.assertIn("not valid TOML", str(cm.exception))
         self.assertIn("line 6", str(cm.exception))
 
-    def test_scenario_files_declare_no_table_twice(self):
-        """Every table header of the shipped files appears once (what tomllib checks, said plainly)."""
-        for name in NAMES:
-            with open(os.path.join(SCENARIOS, name + ".toml"), encoding="utf-8") as f:
-                heads = [line.strip() for line in f if line.startswith("[") and not line.startswith("[[")]
-            with self.subTest(name):
-                self.assertEqual(len(heads), len(set(heads)), heads)
-
     def write(self, text: str) -> str:
         import tempfile
         fd, path = tempfile.mkstemp(suffix=".toml")

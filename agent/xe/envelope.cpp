@@ -1,0 +1,260 @@
+#include "agent/xe/envelope.h"
+
+#include <cstring>
+#include <optional>
+
+#include "agent/core/time_format.h"
+#include "agent/xe/extract.h"
+#include "agent/xe/splitter.h"
+
+namespace dmvlog::xe {
+
+std::string_view to_string(EventType type) {
+    switch (type) {
+        case EventType::blocked_process_report: return "blocked_process_report";
+        case EventType::xml_deadlock_report: return "xml_deadlock_report";
+        case EventType::other: return "other";
+    }
+    return "other";
+}
+
+std::string ParseError::describe() const { return what + " at byte " + std::to_string(offset) + " of the event"; }
+
+namespace detail {
+
+namespace {
+
+// Conforming XML: escapes and character references resolved, line ends normalised, attribute whitespace
+// normalised (as any XML reader, and SQL Server's own xml type, sees the text).
+constexpr unsigned kFlags = pugi::parse_default;
+
+pugi::xml_node first_element(pugi::xml_node parent) {
+    for (auto c : parent.children())
+        if (c.type() == pugi::node_element) return c;
+    return {};
+}
+
+bool is(pugi::xml_node n, const char* name) { return std::strcmp(n.name(), name) == 0; }
+
+EventType type_of_name(std::string_view name) {
+    if (name == "blocked_process_report") return EventType::blocked_process_report;
+    if (name == "xml_deadlock_report") return EventType::xml_deadlock_report;
+    return EventType::other;
+}
+
+void set_error(Event& e, std::string what, std::uint64_t offset) {
+    if (!e.error) e.error = ParseError{std::move(what), offset};
+}
+
+}  // namespace
+
+// Parses one event's XML with reusable buffers.
+class EventParser {
+public:
+    void parse(std::string_view xml, const Piece* piece, const ParseOptions& options, Event& out) {
+        out = Event{};
+        if (piece) {
+            out.input_offset = piece->offset;
+            if (piece->root == RootKind::blocked_process_report) out.type = EventType::blocked_process_report;
+            else if (piece->root == RootKind::deadlock) out.type = EventType::xml_deadlock_report;
+            else {
+                out.name = piece->event_name;
+                out.type = type_of_name(out.name);
+            }
+            if (out.type != EventType::other && out.name.empty()) out.name = std::string(to_string(out.type));
+        }
+        try {
+            scratch_.assign(xml);
+            auto res = doc_.load_buffer_inplace(scratch_.data(), scratch_.size(), kFlags,
+                                                piece ? pugi::encoding_utf8 : pugi::encoding_auto);
+            if (!res) set_error(out, res.description(), static_cast<std::uint64_t>(res.offset));
+            interpret(first_element(doc_), out);
+            if (piece && piece->oversized)
+                set_error(out, "event larger than " + std::to_string(options.max_event_bytes) + " bytes, cut there",
+                          xml.size());
+            if (piece && piece->cut) {
+                // the splitter saw the element end early: say so, with the XML parser's own finding if any
+                if (out.error) out.error->what = "truncated event: " + out.error->what;
+                else set_error(out, "truncated event: element not closed", xml.size());
+            }
+            if (out.type == EventType::xml_deadlock_report && !out.deadlock_report()) out.report.emplace<DeadlockReport>();
+        } catch (const std::exception& ex) {
+            set_error(out, std::string("internal error: ") + ex.what(), 0);
+        } catch (...) {
+            set_error(out, "internal error", 0);
+        }
+        if (out.error || options.keep_raw) out.raw_xml.assign(xml);
+        doc_.reset();
+    }
+
+private:
+    void interpret(pugi::xml_node root, Event& out) {
+        if (!root) {
+            set_error(out, "no XML element", 0);
+            return;
+        }
+        if (is(root, "event")) {
+            interpret_event(root, out);
+        } else if (is(root, "blocked-process-report")) {
+            out.type = EventType::blocked_process_report;
+            out.name = "blocked_process_report";
+            read_bpr(root, out);
+        } else if (is(root, "deadlock") || is(root, "deadlock-list")) {
+            out.type = EventType::xml_deadlock_report;
+            out.name = "xml_deadlock_report";
+            read_dl(root, out);
+        } else {
+            set_error(out, std::string("unexpected element <") + root.name() +
+                               "> (expected <event>, <blocked-process-report> or <deadlock>)", 0);
+        }
+    }
+
+    void read_bpr(pugi::xml_node node, Event& out) {
+        auto& r = out.report.emplace<BlockedProcessReport>();
+        read_blocked_process_report(node, r);
+        if (r.blocked.attributes.empty()) set_error(out, "no <blocked-process><process> in the report", 0);
+    }
+
+    void read_dl(pugi::xml_node node, Event& out) {
+        auto& r = out.report.emplace<DeadlockReport>();
+        read_deadlock(node, r);
+        if (r.processes.empty()) set_error(out, "no <process-list><process> in the deadlock graph", 0);
+    }
+
+    void interpret_event(pugi::xml_node ev, Event& out) {
+        out.name = ev.attribute("name").value();
+        out.type = type_of_name(out.name);
+        if (auto ts = ev.attribute("timestamp")) out.timestamp = parse_timestamp(ts.value());
+        pugi::xml_node payload;
+        std::string escaped;  // a report written as escaped text (SQL Server 2008's ring buffer)
+        for (auto c : ev.children()) {
+            if (c.type() != pugi::node_element) continue;
+            bool is_data = is(c, "data");
+            if (!is_data && !is(c, "action")) continue;
+            std::string fname = c.attribute("name").value();
+            auto value = c.child("value");
+            if (auto inner = first_element(value)) {
+                if (!payload && (is(inner, "blocked-process-report") || is(inner, "deadlock") ||
+                                 is(inner, "deadlock-list") || (is_data && (fname == "blocked_process" ||
+                                                                            fname == "xml_report")))) {
+                    payload = inner;
+                }
+                continue;
+            }
+            DataField f;
+            f.value = node_text(value);
+            if (auto t = c.child("text")) f.text = node_text(t);
+            if (is_data && (fname == "blocked_process" || fname == "xml_report")) {
+                auto tv = trim(f.value);
+                if (!tv.empty() && tv.front() == '<') escaped.assign(tv);
+            }
+            (is_data ? out.data : out.actions).insert_or_assign(std::move(fname), std::move(f));
+        }
+        if (out.type == EventType::other) {
+            set_error(out, out.name.empty() ? "an <event> without a name"
+                                            : "not a blocked_process_report or xml_deadlock_report event",
+                      0);
+            return;
+        }
+        if (!payload && !escaped.empty()) {
+            auto res = nested_.load_buffer(escaped.data(), escaped.size(), kFlags, pugi::encoding_utf8);
+            if (!res) {
+                set_error(out, std::string(res.description()) + " in the report written as escaped text (its byte " +
+                                   std::to_string(res.offset) + ")",
+                          0);
+            }
+            payload = first_element(nested_);
+        }
+        if (out.type == EventType::blocked_process_report) {
+            auto& r = out.report.emplace<BlockedProcessReport>();
+            if (payload && is(payload, "blocked-process-report")) {
+                read_blocked_process_report(payload, r);
+                if (r.blocked.attributes.empty()) set_error(out, "no <blocked-process><process> in the report", 0);
+            } else {
+                set_error(out, "no <blocked-process-report> in the event", 0);
+            }
+            auto num = [&](const char* k) -> std::optional<std::int64_t> {
+                auto it = out.data.find(k);
+                return it == out.data.end() ? std::nullopt : to_int(trim(it->second.value));
+            };
+            r.duration_us = num("duration");
+            r.database_id = num("database_id");
+            r.object_id = num("object_id");
+            r.index_id = num("index_id");
+            r.transaction_id = num("transaction_id");
+            if (auto it = out.data.find("database_name"); it != out.data.end()) r.database_name = it->second.value;
+            if (auto it = out.data.find("lock_mode"); it != out.data.end())
+                r.lock_mode = it->second.text ? *it->second.text : it->second.value;
+        } else {
+            if (payload && (is(payload, "deadlock") || is(payload, "deadlock-list") || payload.child("process-list"))) {
+                read_dl(payload, out);
+            } else {
+                out.report.emplace<DeadlockReport>();
+                set_error(out, "no <deadlock> in the event", 0);
+            }
+        }
+        nested_.reset();
+    }
+
+    pugi::xml_document doc_;
+    pugi::xml_document nested_;
+    std::string scratch_;
+};
+
+}  // namespace detail
+
+Event parse_event(std::string_view xml, const ParseOptions& options) {
+    Event e;
+    try {
+        detail::EventParser p;
+        p.parse(xml, nullptr, options, e);
+    } catch (...) {
+        e.error = ParseError{"internal error", 0};
+        e.raw_xml.assign(xml);
+    }
+    return e;
+}
+
+struct EventReader::Impl {
+    Impl(std::istream& in, ParseOptions o) : options(o), splitter(in, o.max_event_bytes, o.read_chunk_bytes) {}
+    Impl(std::string_view text, ParseOptions o) : options(o), splitter(text, o.max_event_bytes) {}
+    ParseOptions options;
+    detail::Splitter splitter;
+    detail::EventParser parser;
+    ReaderStats stats;
+    detail::Piece piece;
+};
+
+EventReader::EventReader(std::istream& in, ParseOptions options) : impl_(std::make_unique<Impl>(in, options)) {}
+EventReader::EventReader(std::string_view text, ParseOptions options)
+    : impl_(std::make_unique<Impl>(text, options)) {}
+EventReader::~EventReader() = default;
+
+bool EventReader::next(Event& out) {
+    auto& m = *impl_;
+    bool got = false;
+    try {
+        got = m.splitter.next(m.piece);
+    } catch (...) {
+        got = false;  // out of memory or a stream that throws: the input ends here
+    }
+    m.stats.skipped = m.splitter.skipped();
+    m.stats.bytes = m.splitter.consumed();
+    if (!got) return false;
+    m.parser.parse(m.piece.xml, &m.piece, m.options, out);
+    ++m.stats.events;
+    if (out.error) ++m.stats.parse_errors;
+    return true;
+}
+
+const ReaderStats& EventReader::stats() const { return impl_->stats; }
+
+std::vector<Event> parse_all(std::string_view text, const ParseOptions& options) {
+    std::vector<Event> out;
+    EventReader r(text, options);
+    Event e;
+    while (r.next(e)) out.push_back(std::move(e));
+    return out;
+}
+
+}  // namespace dmvlog::xe

@@ -1,0 +1,400 @@
+#include "agent/xe/splitter.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace dmvlog::xe::detail {
+
+namespace {
+
+bool name_char(char c) {
+    return !(c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/' || c == '>' || c == '<' || c == '=' ||
+             c == '"' || c == '\'');
+}
+
+void put_utf8(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+}
+
+// The value of attribute `want` in a start tag "<name a="1" b='2'>", or "" when absent.
+std::string attribute_of(std::string_view tag, std::string_view want) {
+    std::size_t i = 1;
+    while (i < tag.size() && name_char(tag[i])) ++i;
+    while (i < tag.size()) {
+        while (i < tag.size() && !name_char(tag[i])) {
+            if (tag[i] == '"' || tag[i] == '\'') return {};  // malformed
+            ++i;
+        }
+        std::size_t ns = i;
+        while (i < tag.size() && name_char(tag[i])) ++i;
+        std::string_view an = tag.substr(ns, i - ns);
+        while (i < tag.size() && (tag[i] == ' ' || tag[i] == '\t' || tag[i] == '\r' || tag[i] == '\n')) ++i;
+        if (i >= tag.size() || tag[i] != '=') continue;
+        ++i;
+        while (i < tag.size() && (tag[i] == ' ' || tag[i] == '\t' || tag[i] == '\r' || tag[i] == '\n')) ++i;
+        if (i >= tag.size() || (tag[i] != '"' && tag[i] != '\'')) return {};
+        char q = tag[i++];
+        std::size_t vs = i;
+        while (i < tag.size() && tag[i] != q) ++i;
+        if (an == want) return std::string(tag.substr(vs, i - vs));
+        ++i;
+    }
+    return {};
+}
+
+}  // namespace
+
+void utf16_to_utf8(std::string_view bytes, bool big_endian, std::string& out, std::string& carry_byte,
+                   unsigned& pending_high, bool final) {
+    std::string joined;
+    if (!carry_byte.empty()) {
+        joined = carry_byte;
+        joined.append(bytes);
+        bytes = joined;
+        carry_byte.clear();
+    }
+    std::size_t n = bytes.size() & ~std::size_t{1};
+    out.reserve(out.size() + n);
+    for (std::size_t i = 0; i < n; i += 2) {
+        auto b0 = static_cast<unsigned char>(bytes[i]), b1 = static_cast<unsigned char>(bytes[i + 1]);
+        unsigned u = big_endian ? (b0 << 8 | b1) : (b1 << 8 | b0);
+        if (pending_high) {
+            if (u >= 0xDC00 && u <= 0xDFFF) {
+                put_utf8(out, 0x10000 + ((pending_high - 0xD800) << 10) + (u - 0xDC00));
+                pending_high = 0;
+                continue;
+            }
+            put_utf8(out, 0xFFFD);
+            pending_high = 0;
+        }
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            pending_high = u;
+        } else if (u >= 0xDC00 && u <= 0xDFFF) {
+            put_utf8(out, 0xFFFD);
+        } else {
+            put_utf8(out, u);
+        }
+    }
+    if (n < bytes.size()) carry_byte.assign(bytes.substr(n));
+    if (final) {
+        if (pending_high) put_utf8(out, 0xFFFD);
+        if (!carry_byte.empty()) put_utf8(out, 0xFFFD);
+        pending_high = 0;
+        carry_byte.clear();
+    }
+}
+
+Splitter::Splitter(std::istream& in, std::size_t max_bytes, std::size_t chunk_bytes)
+    : in_(&in), max_bytes_(max_bytes), chunk_bytes_(chunk_bytes ? chunk_bytes : 1) {
+    set_window();
+}
+
+Splitter::Splitter(std::string_view text, std::size_t max_bytes) : text_(text), max_bytes_(max_bytes) {
+    started_ = true;
+    eof_ = true;
+    if (text_.size() >= 2 && (static_cast<unsigned char>(text_[0]) == 0xFF && static_cast<unsigned char>(text_[1]) == 0xFE)) {
+        unsigned ph = 0;
+        utf16_to_utf8(text_.substr(2), false, owned_, raw_, ph, true);
+        text_ = owned_;
+    } else if (text_.size() >= 2 && static_cast<unsigned char>(text_[0]) == 0xFE &&
+               static_cast<unsigned char>(text_[1]) == 0xFF) {
+        unsigned ph = 0;
+        utf16_to_utf8(text_.substr(2), true, owned_, raw_, ph, true);
+        text_ = owned_;
+    } else if (text_.size() >= 3 && text_.substr(0, 3) == "\xEF\xBB\xBF") {
+        text_.remove_prefix(3);
+        base_ = 3;
+    }
+    set_window();
+}
+
+void Splitter::set_window() {
+    if (in_) {
+        d_ = buf_.data();
+        n_ = buf_.size();
+    } else {
+        d_ = text_.data();
+        n_ = text_.size();
+    }
+}
+
+bool Splitter::more() {
+    if (!in_ || eof_) return false;
+    if (mark_ > 0) {
+        buf_.erase(0, mark_);
+        base_ += mark_;
+        pos_ -= mark_;
+        mark_ = 0;
+    }
+    chunk_.resize(started_ ? chunk_bytes_ : std::max<std::size_t>(chunk_bytes_, 4));  // the first read sees any BOM
+    std::string& chunk = chunk_;
+    in_->read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    auto got = static_cast<std::size_t>(in_->gcount());
+    chunk.resize(got);
+    if (got == 0) {
+        eof_ = true;
+        if (utf16_) {
+            std::size_t before = buf_.size();
+            utf16_to_utf8({}, utf16_ == 2, buf_, raw_, pending_high_, true);
+            set_window();
+            return buf_.size() > before;
+        }
+        set_window();
+        return false;
+    }
+    std::string_view c = chunk;
+    if (!started_) {
+        // the encoding, from the first bytes
+        started_ = true;
+        if (c.size() >= 2 && static_cast<unsigned char>(c[0]) == 0xFF && static_cast<unsigned char>(c[1]) == 0xFE) {
+            utf16_ = 1;
+            c.remove_prefix(2);
+        } else if (c.size() >= 2 && static_cast<unsigned char>(c[0]) == 0xFE && static_cast<unsigned char>(c[1]) == 0xFF) {
+            utf16_ = 2;
+            c.remove_prefix(2);
+        } else if (c.size() >= 3 && c.substr(0, 3) == "\xEF\xBB\xBF") {
+            c.remove_prefix(3);
+            base_ += 3;
+        }
+    }
+    if (utf16_) {
+        utf16_to_utf8(c, utf16_ == 2, buf_, raw_, pending_high_, false);
+    } else {
+        buf_.append(c);
+    }
+    set_window();
+    return true;
+}
+
+bool Splitter::is_root(std::string_view name, RootKind& kind) {
+    if (name == "event") {
+        kind = RootKind::event;
+        return true;
+    }
+    if (name == "blocked-process-report") {
+        kind = RootKind::blocked_process_report;
+        return true;
+    }
+    if (name == "deadlock") {
+        kind = RootKind::deadlock;
+        return true;
+    }
+    return false;
+}
+
+// Scans the markup token starting at d_[i] == '<'. Returns false when the window ends first (more input
+// needed); at the end of the input the token is returned as broken, running to the end.
+bool Splitter::scan_token(std::size_t i, Token& t) {
+    const char* p = d_ + i;
+    std::size_t avail = n_ - i;
+    auto need_more = [&]() {
+        if (!eof_) return false;
+        t.kind = Tok::broken;
+        t.end = n_;
+        t.name = {};
+        t.tag = std::string_view(p, avail);
+        return true;
+    };
+    auto skip_to = [&](std::string_view terminator, std::size_t from) {
+        std::string_view rest(p + from, avail - from);
+        auto k = rest.find(terminator);
+        if (k == std::string_view::npos) return need_more();
+        t.kind = Tok::skip;
+        t.end = i + from + k + terminator.size();
+        return true;
+    };
+    if (avail < 2) return need_more();
+    char c1 = p[1];
+    if (c1 == '?') return skip_to("?>", 2);
+    if (c1 == '!') {
+        if (avail < 4) return need_more();
+        if (p[2] == '-' && p[3] == '-') return skip_to("-->", 4);
+        if (avail < 9) return need_more();
+        if (std::memcmp(p, "<![CDATA[", 9) == 0) return skip_to("]]>", 9);
+        return skip_to(">", 2);
+    }
+    bool end_tag = c1 == '/';
+    std::size_t k = end_tag ? 2 : 1;
+    std::size_t ns = k;
+    while (k < avail && name_char(p[k])) ++k;
+    if (k >= avail) return need_more();
+    t.name = std::string_view(p + ns, k - ns);
+    // to the closing '>', skipping quoted attribute values
+    char quote = 0;
+    for (; k < avail; ++k) {
+        char c = p[k];
+        if (quote) {
+            if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '>') {
+            break;
+        } else if (c == '<') {
+            // a '<' cannot appear inside a tag: the tag is broken here
+            t.kind = Tok::broken;
+            t.end = i + k;
+            t.tag = std::string_view(p, k);
+            return true;
+        }
+    }
+    if (k >= avail) return need_more();
+    t.tag = std::string_view(p, k + 1);
+    t.end = i + k + 1;
+    if (end_tag) {
+        t.kind = Tok::end;
+    } else if (p[k - 1] == '/') {
+        t.kind = Tok::empty;
+    } else {
+        t.kind = Tok::start;
+    }
+    if (t.name.empty() && t.kind != Tok::end) t.kind = Tok::skip;
+    return true;
+}
+
+bool Splitter::next(Piece& out) {
+    Token t;
+    // seek the start of the next event element
+    for (;;) {
+        mark_ = pos_;
+        const void* lt = pos_ < n_ ? std::memchr(d_ + pos_, '<', n_ - pos_) : nullptr;
+        if (!lt) {
+            pos_ = n_;
+            mark_ = n_;
+            if (!more()) return false;
+            continue;
+        }
+        pos_ = static_cast<std::size_t>(static_cast<const char*>(lt) - d_);
+        mark_ = pos_;
+        if (!scan_token(pos_, t)) {
+            if (!more()) eof_ = true;
+            continue;
+        }
+        RootKind kind;
+        if ((t.kind == Tok::start || t.kind == Tok::empty) && is_root(t.name, kind)) {
+            std::size_t start = pos_;
+            out.root = kind;
+            out.event_name = kind == RootKind::event ? attribute_of(t.tag, "name") : std::string();
+            out.cut = false;
+            out.oversized = false;
+            bool wanted = kind != RootKind::event || out.event_name.empty() ||
+                          out.event_name == "blocked_process_report" || out.event_name == "xml_deadlock_report";
+            pos_ = t.end;
+            if (t.kind == Tok::empty) {
+                if (!wanted) {
+                    ++skipped_;
+                    continue;
+                }
+                out.xml = std::string_view(d_ + start, pos_ - start);
+                out.offset = base_ + start;
+                return true;
+            }
+            // capture to the matching end tag
+            std::size_t depth = 1;
+            if (stack_.empty()) stack_.emplace_back();
+            stack_[0].assign(t.name);
+            std::string root_name = stack_[0];
+            std::size_t end = 0;
+            bool done = false;
+            while (!done) {
+                mark_ = start;
+                if (pos_ - start > max_bytes_) {
+                    // cut here; the remainder of this element is passed over in seek mode
+                    out.cut = out.oversized = true;
+                    end = start + max_bytes_;
+                    pos_ = end;
+                    break;
+                }
+                const void* q = pos_ < n_ ? std::memchr(d_ + pos_, '<', n_ - pos_) : nullptr;
+                if (!q) {
+                    pos_ = n_;
+                    if (!more()) {
+                        out.cut = true;
+                        end = n_;
+                        break;
+                    }
+                    start = mark_;
+                    continue;
+                }
+                std::size_t i = static_cast<std::size_t>(static_cast<const char*>(q) - d_);
+                pos_ = i;
+                if (!scan_token(i, t)) {
+                    if (!more()) eof_ = true;
+                    start = mark_;
+                    continue;
+                }
+                switch (t.kind) {
+                    case Tok::skip:
+                        pos_ = t.end;
+                        break;
+                    case Tok::broken:
+                        // a tag cut by the end of input or by a '<': let the XML parser say what is wrong
+                        pos_ = t.end == i ? i + 1 : t.end;
+                        if (pos_ >= n_ && eof_) {
+                            out.cut = true;
+                            end = n_;
+                            done = true;
+                        }
+                        break;
+                    case Tok::start:
+                    case Tok::empty:
+                        if (t.name == root_name || t.name == "event") {
+                            out.cut = true;  // the next event starts inside this one: this one was truncated
+                            end = i;
+                            done = true;
+                            break;
+                        }
+                        if (t.kind == Tok::start) {
+                            if (depth == stack_.size()) stack_.emplace_back();
+                            stack_[depth++].assign(t.name);
+                        }
+                        pos_ = t.end;
+                        break;
+                    case Tok::end: {
+                        std::size_t k = depth;
+                        while (k > 0 && stack_[k - 1] != t.name) --k;
+                        if (k == 0) {
+                            out.cut = true;  // the end of an element around this one: this one was truncated
+                            end = i;
+                            done = true;
+                            break;
+                        }
+                        depth = k - 1;
+                        pos_ = t.end;
+                        if (depth == 0) {
+                            end = pos_;
+                            done = true;
+                        }
+                        break;
+                    }
+                }
+            }
+            if (end > start || out.cut) {
+                if (!wanted) {
+                    ++skipped_;
+                    continue;
+                }
+                out.xml = std::string_view(d_ + start, end - start);
+                out.offset = base_ + start;
+                return true;
+            }
+            continue;
+        }
+        pos_ = t.end > pos_ ? t.end : pos_ + 1;
+    }
+}
+
+}  // namespace dmvlog::xe::detail
