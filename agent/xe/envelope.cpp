@@ -69,10 +69,11 @@ public:
                                                 piece ? pugi::encoding_utf8 : pugi::encoding_auto);
             if (!res) set_error(out, res.description(), static_cast<std::uint64_t>(res.offset));
             interpret(first_element(doc_), out);
-            if (piece && piece->oversized)
-                set_error(out, "event larger than " + std::to_string(options.max_event_bytes) + " bytes, cut there",
-                          xml.size());
-            if (piece && piece->cut) {
+            if (piece && piece->oversized) {
+                out.error = ParseError{"event larger than " + std::to_string(options.max_event_bytes) +
+                                           " bytes (ParseOptions::max_event_bytes), cut there",
+                                       xml.size()};
+            } else if (piece && piece->cut) {
                 // the splitter saw the element end early: say so, with the XML parser's own finding if any
                 if (out.error) out.error->what = "truncated event: " + out.error->what;
                 else set_error(out, "truncated event: element not closed", xml.size());
