@@ -83,6 +83,13 @@ def vacuumed_size(path):
     return page_count * page_size
 
 
+def parse_duration_ms(text):
+    m = re.fullmatch(r"(\d+)(ms|s|m|h|d)", text)
+    if not m:
+        return None
+    return int(m.group(1)) * {"ms": 1, "s": 1000, "m": 60000, "h": 3600000, "d": 86400000}[m.group(2)]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenario", default="steady-oltp")
@@ -125,8 +132,8 @@ def main():
     rss_mb = usage.ru_maxrss / 1024
     db = sqlite3.connect(store)
     per = db.execute(
-        "SELECT collector, count(*), sum(status <> 'ok'), avg(row_count) FROM collector_runs GROUP BY collector "
-        "ORDER BY collector").fetchall()
+        "SELECT collector, count(*), sum(status <> 'ok'), avg(row_count), max(duration_ms) FROM collector_runs "
+        "GROUP BY collector ORDER BY collector").fetchall()
     snapshots = db.execute("SELECT count(*), sum(row_count) FROM snapshots").fetchone()
     db.close()
     ours = vacuumed_size(store)
@@ -153,9 +160,18 @@ def main():
           f"{figures['store_bytes_per_instance_day'] / 1e6:.1f} MB per instance-day")
     print(f"  same rows with text on every row: {figures['inline_text_bytes_per_instance_day'] / 1e6:.1f} MB per "
           f"instance-day; ratio {figures['text_dedup_ratio']}x (target >= 5x)")
-    print("  collector                runs  failed  rows/run")
-    for name, runs, failed, rows in per:
-        print(f"  {name:24} {runs:5} {failed:7} {rows or 0:9.1f}")
+    listing = json.loads(subprocess.run([os.path.join(args.build, "dmvlog"), "collectors", "--config", cfg, "--format",
+                                         "json"], capture_output=True, text=True).stdout or "[]")
+    timeouts = {c["collector"]: parse_duration_ms(c["timeout"]) for c in listing}
+    over = []
+    print("  collector                runs  failed  rows/run   max ms  timeout ms")
+    for name, runs, failed, rows, max_ms in per:
+        t = timeouts.get(name)
+        if t is not None and max_ms is not None and max_ms > t:
+            over.append(name)
+        print(f"  {name:24} {runs:5} {failed:7} {rows or 0:9.1f} {max_ms or 0:8.1f} {t if t is not None else '-':>11}")
+    print(f"  collectors over their timeout: {', '.join(over) if over else 'none'}")
+    figures["collectors_over_timeout"] = over
     if args.json:
         with open(args.json, "w") as f:
             json.dump(figures, f, indent=2)

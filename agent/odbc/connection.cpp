@@ -189,18 +189,23 @@ std::vector<ResultSet> Connection::query(std::string_view sql, std::chrono::seco
 
 void Connection::run(std::string_view sql, std::chrono::seconds timeout, ResultSink& sink,
                      std::string_view context) {
+    run(sql, {}, timeout, sink, context);
+}
+
+void Connection::run(std::string_view sql, const std::vector<Value>& params, std::chrono::seconds timeout,
+                     ResultSink& sink, std::string_view context) {
     messages_.clear();
     const std::string ctx = full_context(context);
     require_open(context, "SQLExecDirect");
     try {
-        run_statement(sql, timeout, sink, ctx);
+        run_statement(sql, params, timeout, sink, ctx);
     } catch (const Error& e) {
         throw note_failure(e);
     }
 }
 
-void Connection::run_statement(std::string_view sql, std::chrono::seconds timeout, ResultSink& sink,
-                               const std::string& ctx) {
+void Connection::run_statement(std::string_view sql, const std::vector<Value>& params, std::chrono::seconds timeout,
+                               ResultSink& sink, const std::string& ctx) {
     Handle stmt(SQL_HANDLE_STMT, dbc_.get(), ctx);
     const CallSite s{SQL_HANDLE_STMT, stmt.get(), ctx, password_, &messages_, &trace_};
     if (timeout.count() > 0)
@@ -223,6 +228,36 @@ void Connection::run_statement(std::string_view sql, std::chrono::seconds timeou
         Running& operator=(const Running&) = delete;
     } running(*this, stmt.get());
 
+    // Bound parameters: their buffers live until the statement has run.
+    std::vector<std::vector<SQLWCHAR>> strings(params.size());
+    std::vector<SQLBIGINT> integers(params.size());
+    std::vector<SQLLEN> indicators(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const auto n = static_cast<SQLUSMALLINT>(i + 1);
+        const Value& v = params[i];
+        if (const auto* p = std::get_if<std::int64_t>(&v)) {
+            integers[i] = *p;
+            indicators[i] = 0;
+            check(SQLBindParameter(stmt.get(), n, SQL_PARAM_INPUT, SQL_C_SBIGINT, SQL_BIGINT, 0, 0, &integers[i], 0,
+                                   &indicators[i]),
+                  s, "SQLBindParameter");
+        } else if (const auto* t = std::get_if<std::string>(&v)) {
+            strings[i] = to_sqlwchar(*t);
+            const auto units = static_cast<SQLULEN>(strings[i].size() - 1);  // without the terminator
+            indicators[i] = static_cast<SQLLEN>(units * sizeof(SQLWCHAR));
+            check(SQLBindParameter(stmt.get(), n, SQL_PARAM_INPUT, SQL_C_WCHAR, SQL_WVARCHAR, std::max<SQLULEN>(units, 1), 0,
+                                   strings[i].data(), static_cast<SQLLEN>(strings[i].size() * sizeof(SQLWCHAR)), &indicators[i]),
+                  s, "SQLBindParameter");
+        } else if (std::holds_alternative<std::monostate>(v)) {
+            strings[i] = to_sqlwchar("");
+            indicators[i] = SQL_NULL_DATA;
+            check(SQLBindParameter(stmt.get(), n, SQL_PARAM_INPUT, SQL_C_WCHAR, SQL_WVARCHAR, 1, 0, strings[i].data(), 0,
+                                   &indicators[i]),
+                  s, "SQLBindParameter");
+        } else {
+            throw make_error("SQLBindParameter", ctx, "parameter " + std::to_string(n) + ": only NULL, integers and text are supported");
+        }
+    }
     std::vector<SQLWCHAR> text = to_sqlwchar(sql);
     SQLRETURN rc = check(SQLExecDirectW(stmt.get(), text.data(), SQL_NTS), s, "SQLExecDirect");
     for (;;) {

@@ -60,6 +60,10 @@ public:
     // the connection's context in any Error. A timeout throws a transient Error (HYT00) and leaves the
     // connection usable.
     void run(std::string_view sql, std::chrono::seconds timeout, ResultSink& sink, std::string_view context = {});
+    // The same with `?` parameter markers bound to values: NULL (monostate), int64 (bigint) or a UTF-8
+    // string (nvarchar). The driver sends them as a parameterised RPC, so no value is pasted into SQL text.
+    void run(std::string_view sql, const std::vector<Value>& params, std::chrono::seconds timeout, ResultSink& sink,
+             std::string_view context = {});
 
     // run() into memory.
     std::vector<ResultSet> query(std::string_view sql, std::chrono::seconds timeout = std::chrono::seconds{0},
@@ -90,7 +94,7 @@ private:
     // connection was idle as "[HY000/0] Unknown error" and only SQL_ATTR_CONNECTION_DEAD tells).
     Error note_failure(const Error& e);
     bool driver_reports_dead() const noexcept;
-    void run_statement(std::string_view sql, std::chrono::seconds timeout, ResultSink& sink,
+    void run_statement(std::string_view sql, const std::vector<Value>& params, std::chrono::seconds timeout, ResultSink& sink,
                        const std::string& context_text);
 
     Environment& env_;

@@ -483,3 +483,31 @@ TEST_F(OdbcE2E, TraceSeesEveryCall) {
 
 }  // namespace
 }  // namespace dmvlog::odbc
+
+namespace dmvlog::odbc {
+namespace {
+
+TEST(OdbcParams, BoundParametersReachTheServerAsValuesNotText) {
+    test::SimProcess sim;
+    Environment env;
+    Connection c(env, "params");
+    c.connect(sim.connection_string(), test::SimProcess::kUser, test::SimProcess::kPassword, std::chrono::seconds(5));
+    CollectingSink sink;
+    const std::string tricky = "dmvlog_blocking_0_1334.xel'; DROP TABLE x; -- 東京";
+    c.run("/* dmvlog:selftest_echo */\nSELECT ?, ?, ?", {Value{tricky}, Value{std::int64_t{4294967296LL}}, Value{}},
+          std::chrono::seconds(5), sink, "params");
+    ASSERT_EQ(sink.sets().size(), 1u);
+    const auto& set = sink.sets()[0];
+    ASSERT_EQ(set.columns.size(), 3u);
+    ASSERT_EQ(set.rows.size(), 1u);
+    EXPECT_EQ(std::get<std::string>(set.rows[0][0]), tricky);
+    EXPECT_EQ(std::get<std::int64_t>(set.rows[0][1]), 4294967296LL);
+    EXPECT_TRUE(is_null(set.rows[0][2]));
+    // And the connection goes on working (the RPC answer sequence was right).
+    auto again = c.query("/* dmvlog:selftest_rows 2 */", std::chrono::seconds(5));
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0].rows.size(), 2u);
+}
+
+}  // namespace
+}  // namespace dmvlog::odbc
