@@ -95,7 +95,8 @@ std::string format_duration(std::chrono::milliseconds d) {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"instance", "store", "logging", "agent", "collectors"};
+const std::vector<std::string> kTopKeys = {"instance", "store", "logging", "agent", "xe", "collectors"};
+const std::vector<std::string> kXeKeys = {"session", "path", "max_file_size_mb", "max_rollover_files"};
 const std::vector<std::string> kInstanceKeys = {
     "name", "connection", "user", "password_file", "password_env", "password_credential",
     "login_timeout", "lock_timeout", "include_databases", "exclude_databases"};
@@ -197,6 +198,7 @@ public:
             else if (key == "store") store(*v, cfg.store);
             else if (key == "logging") logging(*v, cfg.logging);
             else if (key == "agent") agent(*v, cfg.agent);
+            else if (key == "xe") xe(*v, cfg.xe);
             else if (key == "collectors") collectors(*v, cfg);
         }
         return cfg;
@@ -355,6 +357,39 @@ private:
             }
         }
         if (const auto* v = t.get("splay")) a.splay = r_.bounded_duration(*v, "agent.splay", std::chrono::hours(1));
+    }
+
+    void xe(const toml::node& node, Xe& x) {
+        const auto& t = r_.table(node, "xe");
+        r_.check_keys(t, "xe", kXeKeys);
+        if (const auto* v = t.get("session")) {
+            x.session = r_.nonempty_string(*v, "xe.session");
+            const bool ok = x.session.size() <= 100 && std::all_of(x.session.begin(), x.session.end(), [](char c) {
+                                return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+                            });
+            if (!ok) r_.fail(v->source(), "xe.session", "an event session name is [A-Za-z0-9_]+ (at most 100)");
+        }
+        if (const auto* v = t.get("path")) {
+            x.path = r_.nonempty_string(*v, "xe.path");
+            const bool ok = x.path.size() <= 260 && x.path.ends_with(".xel") &&
+                            std::none_of(x.path.begin(), x.path.end(), [](char c) {
+                                return c == '\'' || c == '"' || c == ';' || static_cast<unsigned char>(c) < 0x20;
+                            });
+            if (!ok) {
+                r_.fail(v->source(), "xe.path",
+                        "must be a file path ending in .xel, at most 260 characters, without quotes, ';' or control characters");
+            }
+        }
+        if (const auto* v = t.get("max_file_size_mb")) {
+            auto n = r_.integer(*v, "xe.max_file_size_mb");
+            if (n < 1 || n > 10240) r_.fail(v->source(), "xe.max_file_size_mb", "must be 1 to 10240");
+            x.max_file_size_mb = static_cast<int>(n);
+        }
+        if (const auto* v = t.get("max_rollover_files")) {
+            auto n = r_.integer(*v, "xe.max_rollover_files");
+            if (n < 1 || n > 1000) r_.fail(v->source(), "xe.max_rollover_files", "must be 1 to 1000");
+            x.max_rollover_files = static_cast<int>(n);
+        }
     }
 
     void collectors(const toml::node& node, Config& cfg) {

@@ -66,12 +66,22 @@ struct Agent {
     std::chrono::milliseconds splay{0};  // 0 = automatic (up to 10% of each interval)
 };
 
+// dmvlog's extended-event session for blocking and deadlocks (`dmvlog xe setup`, blocking_events).
+struct Xe {
+    std::string session = "dmvlog_blocking";     // the event session's name ([A-Za-z0-9_]+)
+    // The event_file target's path on the SQL Server host (SQL Server on Linux's log folder by default).
+    std::string path = "/var/opt/mssql/log/dmvlog_blocking.xel";
+    int max_file_size_mb = 64;
+    int max_rollover_files = 8;
+};
+
 struct Config {
     std::string source;               // file the configuration came from ("" for built-in defaults)
     std::vector<Instance> instances;
     Store store;
     Logging logging;
     Agent agent;
+    Xe xe;
     std::map<std::string, CollectorOverride> collectors;
     // Problems that do not stop the agent, formatted like ConfigError::what(); the caller logs them. None are
     // produced yet (a collector timeout longer than its interval is reported by collect::apply_overrides,

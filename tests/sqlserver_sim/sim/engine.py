@@ -32,6 +32,9 @@ from sim.results import Delay, DropConnection, Engine, Error, Hang, Result, Resu
 from sim.scenario import FAULT_KINDS, Scenario, load_scenario, parse_utc
 
 MAX_LOGGED = 10000
+# the agent's own queries (not collectors): `dmvlog check`, and the database list of per-database collectors
+# (sys.databases needs no VIEW SERVER STATE); a fault for every tag ("*") leaves them alone
+AGENT_TAGS = ("check", "databases")
 
 
 @dataclass
@@ -51,7 +54,7 @@ class Fault:
 
     def matches(self, tag: Optional[str]) -> bool:
         if self.tag in (None, "*"):
-            return tag is not None and tag != "check"
+            return tag is not None and tag not in AGENT_TAGS
         return self.tag == tag
 
     def as_dict(self, server: SimServer) -> dict:
@@ -153,7 +156,8 @@ class SimEngine(Engine):
                 return self._log(session, tag, t, [Hang()], "fault: hang")
             deny = [f for f in self._active("deny", t) if f.matches(tag)]
             if tag is not None and tag != "check" and (
-                    deny or tag in self.scenario.denied_tags or not can_view_server_state(self.server, session.login)):
+                    deny or tag in self.scenario.denied_tags
+                    or (tag not in AGENT_TAGS and not can_view_server_state(self.server, session.login))):
                 out: list[Result] = [Error(300, "VIEW SERVER STATE permission was denied on object 'server', "
                                                 "database 'master'.", state=1, severity=14)]
                 return self._log(session, tag, t, out, "error 300")

@@ -1,8 +1,12 @@
 """Answers to SQL batches, dispatched by the tag on their first line (`/* dmvlog:NAME */`).
 
-Order: the engine's own tags (check, requests_5s, requests_1m); then every other module of this package that
-has `answer(server, session, sql, tag) -> list[Result] | None` (in name order; a module returns None for
-what it does not answer), e.g. sim/answers/xe.py. A module whose answer() also takes `params` gets the
+Order: `check` (sim/answers/connect.py); then the module that registered the tag: every module of this package
+with a `TAGS` tuple and `answer(server, session, sql, tag[, params]) -> list[Result] | None` answers the tags
+it lists (one module per collector family: requests.py, query_stats.py, procedure_stats.py, index.py, io.py,
+waits.py, sqlos.py, memory_grants.py, tempdb.py, perf.py, stats.py, database_size.py, server_info.py, and
+databases.py for the agent's database list; their shared batch handling is _collector.py); then every other
+module with an answer() (in name order; a module returns None for what it does not answer), e.g.
+sim/answers/xe.py. A module whose answer() also takes `params` gets the
 parameters of an RPC call (sp_executesql, sp_prepexec, sp_execute: {'@name': value}) as params=; then, for untagged batches, the connect-time statements
 (sim/answers/connect.py). What nobody answers gets the error SQL Server would give: 208 'Invalid object
 name' for a tagged collector query or for an unknown table, 102 'Incorrect syntax' otherwise.
@@ -23,7 +27,7 @@ from sim.results import Column, Error, Result, ResultSet, Session
 TAG_RE = re.compile(r"^\s*/\*\s*dmvlog:([A-Za-z0-9_.\-]+)\s*\*/")
 _DECLARE_RE = re.compile(r"^\s*DECLARE\s+(.+?);?\s*$", re.I | re.M)
 _PARAM_RE = re.compile(r"@(\w+)\s+\w+(?:\s*\(\s*\d+\s*\))?\s*=\s*(-?\d+)")
-_OWN = ("connect", "requests")
+_OWN = ("connect",)
 
 
 def tag_of(sql: str) -> Optional[str]:
@@ -49,6 +53,7 @@ def clock_resultset(server) -> ResultSet:
 
 
 _plugins: Optional[list] = None
+_by_tag: dict[str, Any] = {}
 
 
 def _takes_params(fn) -> bool:
@@ -60,18 +65,35 @@ def _takes_params(fn) -> bool:
 
 
 def plugins() -> list:
-    """Other answer modules of this package (each with an answer() function), in name order."""
+    """Answer modules of this package without TAGS (each with an answer() function), in name order; the
+    modules with TAGS are registered by tag (registered())."""
     global _plugins
     if _plugins is None:
         found = []
+        by_tag: dict[str, Any] = {}
         for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
             if info.name in _OWN or info.name.startswith("_"):
                 continue
             mod = importlib.import_module(f"{__name__}.{info.name}")
-            if callable(getattr(mod, "answer", None)):
+            if not callable(getattr(mod, "answer", None)):
+                continue
+            tags = getattr(mod, "TAGS", None)
+            if tags:
+                for t in tags:
+                    if t in by_tag:
+                        raise RuntimeError(f"tag {t!r} is registered by {by_tag[t].__name__} and {mod.__name__}")
+                    by_tag[t] = mod
+            else:
                 found.append(mod)
+        _by_tag.update(by_tag)
         _plugins = found
     return _plugins
+
+
+def registered() -> dict[str, Any]:
+    """tag -> the answer module that registered it (its TAGS)."""
+    plugins()
+    return dict(_by_tag)
 
 
 _PARAMS_OK: dict[str, bool] = {}
@@ -109,12 +131,16 @@ def unknown(sql: str, tag: Optional[str]) -> list[Result]:
 def answer(server, session: Session, sql: str, tag: Optional[str],
            params: Optional[dict[str, Any]] = None) -> list[Result]:
     """The answer to one batch or RPC call; params: the RPC parameters ({'@name': value}), if any."""
-    from sim.answers import connect, requests
+    from sim.answers import connect
     if tag == "check":
         r = connect.answer(server, session, sql)
         return r if r is not None else unknown(sql, None)
-    if tag in requests.TAGS:
-        return requests.answer(server, session, sql, tag)
+    plugins()
+    mod = _by_tag.get(tag) if tag is not None else None
+    if mod is not None:
+        r = _ask(mod, server, session, sql, tag, params)
+        if r is not None:
+            return r
     if tag is None:
         r = connect.answer(server, session, sql)
         if r is not None:

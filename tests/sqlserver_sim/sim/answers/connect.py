@@ -399,22 +399,27 @@ def _databases(ctx: Ctx) -> tuple[list[Column], list[dict]]:
     return [Column(c, t) for c, t in cols], rows
 
 
-def _sys_info(ctx: Ctx) -> tuple[list[Column], list[dict]]:
-    srv = ctx.server
+def sys_info_values(srv) -> list[tuple[str, str, Any]]:
+    """sys.dm_os_sys_info of the simulated instance: (column, type, value); also read by server_info."""
     spec = srv.scenario.server
     up_ms = int((srv.now_offset - srv.start_offset) * 1000)
     ticks = 123_456_789 + int(srv.now_offset * 1000) + int(spec.uptime_seconds * 1000)
-    cols = [("cpu_count", "int", spec.cpu_count), ("hyperthread_ratio", "int", 2),
+    return [("cpu_count", "int", spec.cpu_count), ("hyperthread_ratio", "int", 2),
             ("physical_memory_kb", "bigint", spec.memory_mb * 1024 + 2 * 1024 * 1024),
-            ("committed_kb", "bigint", spec.memory_mb * 1024 * 9 // 10),
-            ("committed_target_kb", "bigint", spec.memory_mb * 1024),
+            ("committed_kb", "int", min(2 ** 31 - 1, spec.memory_mb * 1024 * 9 // 10)),
+            ("committed_target_kb", "int", min(2 ** 31 - 1, spec.memory_mb * 1024)),
             ("max_workers_count", "int", 512 + max(0, spec.cpu_count - 4) * 16),
             ("scheduler_count", "int", spec.cpu_count), ("ms_ticks", "bigint", ticks),
             ("sqlserver_start_time_ms_ticks", "bigint", ticks - up_ms),
             ("sqlserver_start_time", "datetime", srv.sqlserver_start_time),
+            ("sql_memory_model_desc", "nvarchar(120)", "CONVENTIONAL"),
             ("virtual_machine_type_desc", "nvarchar(60)", "HYPERVISOR"),
             ("socket_count", "int", 2), ("cores_per_socket", "int", max(1, spec.cpu_count // 4)),
             ("numa_node_count", "int", 1)]
+
+
+def _sys_info(ctx: Ctx) -> tuple[list[Column], list[dict]]:
+    cols = sys_info_values(ctx.server)
     return [Column(c, t) for c, t, _ in cols], [{c: (v, t) for c, t, v in cols}]
 
 

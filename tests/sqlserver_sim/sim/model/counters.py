@@ -42,7 +42,8 @@ cfg keys (all optional):
   wait_scale            multiplies every background wait rate (1.0)
   waits                 {wait_type: [tasks_per_s, mean_ms, signal_fraction]} added / overriding the defaults
   latch_scale, spinlock_scale, io_scale   multipliers (1.0)
-  tables_per_db         user tables per user database (20)
+  tables_per_db         user tables per user database (20); about 30 % of them (COLD_TABLE_PERCENT, chosen
+                        by a hash of the table) are archive / lookup tables used every few hours at most
   indexes_per_table     maximum indexes per table, clustered included (3)
   index_ops_per_s       index operations per second per user database (200)
   log_backup_interval_s log truncation cadence, the sawtooth of log use (900)
@@ -120,12 +121,24 @@ _TABLE_NAMES = ["Orders", "Customers", "OrderLines", "Products", "Inventory", "I
                 "AuditLog", "Sessions", "顧客", "注文明細", "売上", "商品マスタ", "Events", "Queue", "Prices",
                 "Suppliers", "Returns", "Ledger"]
 
+# share of user tables hardly ever used (their indexes have no usage row for hours after a restart)
+COLD_TABLE_PERCENT = 30
+
 # dm_os_performance_counters cntr_type values
 PERF_RAW = 65792                 # PERF_COUNTER_LARGE_RAWCOUNT: point in time
 PERF_BULK = 272696576            # PERF_COUNTER_BULK_COUNT: cumulative, per second by delta
 PERF_FRACTION = 537003264        # PERF_LARGE_RAW_FRACTION: value / base
 PERF_AVERAGE = 1073874176        # PERF_AVERAGE_BULK: delta value / delta base
 PERF_BASE = 1073939712           # PERF_LARGE_RAW_BASE
+
+
+def _hash32(a: int, b: int) -> int:
+    """A fixed mixing of two integers (point-in-time values that must not draw from a random stream)."""
+    x = (a * 0x9E3779B1 + b * 0x85EBCA77 + 0x165667B1) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 0x2C1B3C6D) & 0xFFFFFFFF
+    x ^= x >> 12
+    return x
 
 
 def _nchar(s: str, n: int = 128) -> str:
@@ -258,6 +271,8 @@ class ServerCounters:
                 heap = rng.random() < 0.1
                 n_idx = rng.randint(1, per_table)
                 table_rate = ops * weights[ti] / wsum
+                if _hash32(dbid, object_id) % 100 < COLD_TABLE_PERCENT:
+                    table_rate *= 1e-5     # an archive or lookup table: touched every few hours, if at all
                 for k in range(n_idx):
                     ix = _Index()
                     ix.database_id, ix.object_id, ix.table, ix.schema = dbid, object_id, tname, schema
@@ -776,7 +791,7 @@ class ServerCounters:
         if kind == "ple":
             return int(g["ple"])
         if kind == "grants_outstanding":
-            return 2
+            return int(g.get("grants_outstanding", 2))
         if kind == "target_mem":
             return self.memory_kb
         if kind == "total_mem":
@@ -801,16 +816,27 @@ class ServerCounters:
                         "cntr_value": self._perf_value(obj, cnt, inst, typ, kind), "cntr_type": typ})
         return out
 
-    def indexes_catalog(self) -> list[dict]:
+    def _indexes_of(self, database_id: Optional[int]) -> list[_Index]:
+        """Every index (all databases), or those of one database (a cached list: answers run per database)."""
+        if database_id is None:
+            return self.indexes
+        by_db = getattr(self, "_by_db", None)
+        if by_db is None:
+            by_db = self._by_db = {}
+            for ix in self.indexes:
+                by_db.setdefault(ix.database_id, []).append(ix)
+        return by_db.get(database_id, [])
+
+    def indexes_catalog(self, database_id: Optional[int] = None) -> list[dict]:
         """sys.indexes for user tables, with database_id, schema_name and object_name added."""
         return [{"database_id": ix.database_id, "object_id": ix.object_id, "index_id": ix.index_id, "name": ix.name,
                  "type_desc": ix.type_desc, "is_unique": ix.is_unique, "schema_name": ix.schema,
-                 "object_name": ix.table} for ix in self.indexes]
+                 "object_name": ix.table} for ix in self._indexes_of(database_id)]
 
-    def index_usage_stats(self) -> list[dict]:
+    def index_usage_stats(self, database_id: Optional[int] = None) -> list[dict]:
         self._materialize()
         out = []
-        for ix in self.indexes:
+        for ix in self._indexes_of(database_id):
             if not ix.used or self.databases[ix.database_id]["state"] != "ONLINE":
                 continue
             r = {"database_id": ix.database_id, "object_id": ix.object_id, "index_id": ix.index_id}
@@ -823,10 +849,10 @@ class ServerCounters:
             out.append(r)
         return out
 
-    def index_operational_stats(self) -> list[dict]:
+    def index_operational_stats(self, database_id: Optional[int] = None) -> list[dict]:
         self._materialize()
         out = []
-        for ix in self.indexes:
+        for ix in self._indexes_of(database_id):
             if self.databases[ix.database_id]["state"] != "ONLINE":
                 continue
             r = {"database_id": ix.database_id, "object_id": ix.object_id, "index_id": ix.index_id,
@@ -837,10 +863,10 @@ class ServerCounters:
             out.append(r)
         return out
 
-    def partition_stats(self) -> list[dict]:
+    def partition_stats(self, database_id: Optional[int] = None) -> list[dict]:
         self._materialize()
         out = []
-        for ix in self.indexes:
+        for ix in self._indexes_of(database_id):
             if self.databases[ix.database_id]["state"] != "ONLINE":
                 continue
             out.append({"database_id": ix.database_id, "partition_id": ix.hobt_id, "object_id": ix.object_id,
@@ -853,21 +879,22 @@ class ServerCounters:
         return out
 
     def _table_rows(self, ix: _Index) -> int:
-        for other in self.indexes:
-            if other.database_id == ix.database_id and other.object_id == ix.object_id and other.index_id <= 1:
+        for other in self._indexes_of(ix.database_id):
+            if other.object_id == ix.object_id and other.index_id <= 1:
                 return other.rows
         return ix.rows
 
-    def stats(self) -> list[dict]:
+    def stats(self, database_id: Optional[int] = None) -> list[dict]:
         """sys.stats x sys.dm_db_stats_properties: one row per statistic of the user tables."""
         self._materialize()
         out = []
-        for ix in self.indexes:
+        for ix in self._indexes_of(database_id):
             if ix.index_id == 0:
                 continue
             out.append(self._stat_row(ix, ix.index_id, ix.name, 0))
         for a in self.auto_stats:
-            out.append(self._stat_row(a["ix"], a["stats_id"], a["name"], 1))
+            if database_id is None or a["ix"].database_id == database_id:
+                out.append(self._stat_row(a["ix"], a["stats_id"], a["name"], 1))
         return out
 
     def _stat_row(self, ix: _Index, stats_id: int, name: str, auto: int) -> dict:
@@ -890,15 +917,19 @@ class ServerCounters:
         return out
 
     def schedulers(self) -> list[dict]:
+        """sys.dm_os_schedulers: the cumulative switch counts; the point-in-time task counts are a
+        deterministic function of the time (reading draws nothing from the model's random stream).
+        The engine's answer replaces the task counts with what the workload runs (sim/answers/sqlos.py)."""
         self._materialize()
-        rng = self.rng
+        tick = int(self.now or 0)
         out = []
         for i, s in enumerate(self.sched):
-            cur = rng.randint(2, 12)
+            h = _hash32(i, tick)
+            cur = 2 + h % 11
             out.append({"scheduler_id": i, "cpu_id": i, "parent_node_id": 0, "status": "VISIBLE ONLINE",
                         "is_online": 1, "is_idle": 0, "current_tasks_count": cur,
-                        "runnable_tasks_count": rng.randint(0, 2), "current_workers_count": cur + 4,
-                        "active_workers_count": cur, "work_queue_count": 0, "pending_disk_io_count": rng.randint(0, 3),
+                        "runnable_tasks_count": (h >> 8) % 3, "current_workers_count": cur + 4,
+                        "active_workers_count": cur, "work_queue_count": 0, "pending_disk_io_count": (h >> 12) % 4,
                         "load_factor": cur, "yield_count": s[0], "context_switches_count": s[1],
                         "idle_switches_count": s[2], "preemptive_switches_count": s[3]})
         for sid, status in ((1048576, "HIDDEN ONLINE"), (1048578, "VISIBLE ONLINE (DAC)")):
@@ -909,15 +940,28 @@ class ServerCounters:
                         "context_switches_count": 0, "idle_switches_count": 0, "preemptive_switches_count": 0})
         return out
 
-    def tempdb_space_usage(self) -> list[dict]:
+    def tempdb_space_usage(self, extra_user: int = 0, extra_internal: int = 0) -> list[dict]:
+        """sys.dm_db_file_space_usage of tempdb's data files. extra_user / extra_internal: pages the sessions
+        hold (temp tables, sort and hash work tables; sim/model/activity.py), on top of the background
+        level; spread over the files as proportional fill does. Page counts are whole extents (8 pages)."""
         self._materialize()
         g = self.gauges
         out = []
         tfiles = [f for f in self.files if f["database_id"] == 2 and f["type"] == 0]
         k = len(tfiles)
+
+        def ext(n: int) -> int:
+            return (max(0, n) + 7) // 8 * 8
+
         for f in tfiles:
-            user, internal, version = g["tempdb_user"] // k, g["tempdb_internal"] // k, g["tempdb_version"] // k
-            allocated = min(f["size"], user + internal + version + 64)
+            user = ext((g["tempdb_user"] + extra_user) // k)
+            internal = ext((g["tempdb_internal"] + extra_internal) // k)
+            version = ext(g["tempdb_version"] // k)
+            room = max(0, f["size"] - 64)
+            if user + internal + version > room:   # a full file: what fits (tempdb would grow or fail)
+                scale = room / (user + internal + version)
+                user, internal, version = (int(x * scale) // 8 * 8 for x in (user, internal, version))
+            allocated = min(f["size"] // 8 * 8, user + internal + version + 64)
             out.append({"database_id": 2, "file_id": f["file_id"], "filegroup_id": 1, "total_page_count": f["size"],
                         "allocated_extent_page_count": allocated,
                         "unallocated_extent_page_count": f["size"] - allocated,

@@ -101,7 +101,9 @@ class SimServer:
 
         self.catalog = QueryCatalog(self.rng("catalog"), sc.plan_cache)
         # before the workload: its scripted episodes lock rows of the counters model's tables (lock_object)
-        self.counters = ServerCounters(self.rng("counters"), sc.counters,
+        # the schedulers and memory of the counters model are the instance's unless [counters] says otherwise
+        counters_cfg = {"cpus": spec.cpu_count, "memory_gb": spec.memory_mb / 1024, **sc.counters}
+        self.counters = ServerCounters(self.rng("counters"), counters_cfg,
                                        [{"database_id": d.database_id, "name": d.name, "state": d.state_desc}
                                         for d in self.databases])
         # the XE model writes local times inside reports: it gets the server's offset unless [xe] sets one
@@ -198,6 +200,8 @@ class SimServer:
         set_gauge("processes_blocked", len(wl.blocked))
         set_gauge("grants_pending", sum(len(a.live.data.get("queue", ())) for a in wl.actors
                                         if isinstance(a, GrantPressure) and a.live is not None))
+        set_gauge("grants_outstanding", sum(1 for r in wl.active.values()
+                                            if r.grant is not None and r.grant.granted_kb is not None))
 
     def wait_ended(self, wait_type: str, seconds: float, t: float) -> None:
         """A blocked or grant-waiting request stopped waiting: the wait goes into sys.dm_os_wait_stats."""
