@@ -237,8 +237,8 @@ ColumnDecl parse_column(std::string_view spec_view) {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"sql",     "scope",          "min_version", "columns",
-                                           "derived", "runtime_params", "variants",    "collector"};
+const std::vector<std::string> kTopKeys = {"sql",     "scope",          "min_version", "columns",     "derived",
+                                           "runtime_params", "variants", "kind", "bound_params", "collector"};
 const std::vector<std::string> kCollectorKeys = {"name",   "description", "table",   "interval",  "timeout",
                                                  "retention", "params",   "enabled", "budget",    "on_connect"};
 const std::vector<std::string> kVariantKeys = {"max_version", "sql"};
@@ -274,6 +274,8 @@ struct Shared {
     std::vector<DerivedSlice> derived;
     std::vector<std::string> runtime_params;
     std::vector<SqlVariant> variants;
+    std::string kind = "rows";
+    std::vector<BoundParam> bound_params;
 };
 
 class DeclParser {
@@ -378,6 +380,28 @@ private:
                 }
             }
         }
+        if (const auto* v = root.get("kind")) {
+            s.kind = r_.string(*v, "kind");
+            if (s.kind != "rows" && s.kind != "xe_file") {
+                r_.fail(v->source(), "kind", "must be \"rows\" or \"xe_file\" (got \"" + s.kind + "\")");
+            }
+        }
+        if (const auto* v = root.get("bound_params")) {
+            for (const auto& spec : r_.strings(*v, "bound_params")) {
+                auto space = spec.find(' ');
+                BoundParam bp{spec.substr(0, space), space == std::string::npos ? "" : spec.substr(space + 1)};
+                const bool type_ok = bp.type_text == "bigint" || bp.type_text == "int" ||
+                                     (bp.type_text.starts_with("nvarchar(") && bp.type_text.ends_with(")"));
+                if (!config::detail::is_identifier(bp.name) || !type_ok) {
+                    r_.fail(v->source(), "bound_params",
+                            "entries are \"name type\" with type bigint, int or nvarchar(n) (got \"" + spec + "\")");
+                }
+                if (!mentions_variable(s.sql, bp.name)) {
+                    r_.fail(v->source(), "bound_params", "bound param '" + bp.name + "' is not used (as @" + bp.name + ") in " + s.sql_file);
+                }
+                s.bound_params.push_back(std::move(bp));
+            }
+        }
         if (const auto* v = root.get("runtime_params")) {
             for (const auto& name : r_.strings(*v, "runtime_params")) {
                 const auto& known = known_runtime_params();
@@ -477,6 +501,8 @@ private:
         d.columns = s.columns;
         d.derived = s.derived;
         d.runtime_params = s.runtime_params;
+        d.kind = s.kind;
+        d.bound_params = s.bound_params;
         d.variants = s.variants;
         d.line = static_cast<int>(t.source().begin.line);
 
@@ -654,6 +680,14 @@ std::string assemble_batch(const CollectorDecl& decl, const BatchContext& ctx) {
             if (i > 0) out += ", ";
             const bool fits_int = value >= INT_MIN && value <= INT_MAX;
             out += "@" + name + (fits_int ? " int = " : " bigint = ") + std::to_string(value);
+        }
+        out += ";\n";
+    }
+    if (!decl.bound_params.empty()) {
+        out += "DECLARE ";
+        for (std::size_t i = 0; i < decl.bound_params.size(); ++i) {
+            if (i > 0) out += ", ";
+            out += "@" + decl.bound_params[i].name + " " + decl.bound_params[i].type_text + " = ?";
         }
         out += ";\n";
     }

@@ -54,6 +54,13 @@ struct SqlVariant {
     std::string sql;
 };
 
+// A parameter bound through ODBC (`?`), for values that are text or come from the previous run (an XE
+// bookmark): declared as a T-SQL variable in the batch, never pasted into SQL text.
+struct BoundParam {
+    std::string name;               // used as @name in the query file
+    std::string type_text;          // "nvarchar(260)", "bigint", "int"
+};
+
 struct CollectorDecl {
     std::string name;
     std::string description;
@@ -68,6 +75,8 @@ struct CollectorDecl {
     std::chrono::seconds retention{30 * 86400};
     std::vector<std::pair<std::string, long long>> params;  // in declaration order
     std::vector<std::string> runtime_params;                // computed per run by the agent ("since_ms")
+    std::vector<BoundParam> bound_params;                   // bound per run (kind "xe_file": path and bookmark)
+    std::string kind = "rows";                              // "rows" (generic) or "xe_file" (extended events)
     std::vector<SqlVariant> variants;                       // in declaration order; first match wins
     std::chrono::milliseconds budget{0};                    // what one run may cost; 0 = a tenth of the interval
     bool on_connect = false;                                // also run right after each (re)connect

@@ -19,7 +19,7 @@ void read_resource(pugi::xml_node n, LockResource& r) {
     for (auto a : n.attributes()) {
         const char* k = a.name();
         const char* v = a.value();
-        r.attributes.emplace(k, v);
+        r.attributes.emplace_back(k, v);
         if (std::strcmp(k, "id") == 0) r.id = v;
         else if (std::strcmp(k, "dbid") == 0) r.database_id = to_int(v);
         else if (std::strcmp(k, "objectname") == 0) r.object_name = v;

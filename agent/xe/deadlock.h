@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,7 +23,7 @@ struct LockRequest {
 // metadatalock, applicationlock, threadpool, resourceWait, ... (type is the element name).
 struct LockResource {
     std::string type;
-    std::map<std::string, std::string, std::less<>> attributes;  // every attribute, by name
+    Attributes attributes;                         // every attribute: (name, value) in document order
     std::optional<std::string> id;                 // id ("lock1f0e2c3d80", "Pipe2a1f7e3c0")
     std::optional<std::int64_t> database_id;       // dbid
     std::optional<std::string> object_name;        // objectname, else objname
@@ -39,6 +38,8 @@ struct LockResource {
     std::optional<std::int64_t> node_id;           // exchangeEvent nodeId (the plan node)
     std::vector<LockRequest> owners;
     std::vector<LockRequest> waiters;
+
+    const std::string* attribute(std::string_view name) const { return find_attribute(attributes, name); }
 };
 
 struct DeadlockReport {

@@ -1,5 +1,6 @@
 #include <charconv>
 #include <cstring>
+#include <tuple>
 
 #include "agent/xe/extract.h"
 
@@ -15,29 +16,56 @@ enum class Attr {
     currentdb, currentdbname, XDES, ownerId, xactid, priority, taskpriority, logused, schedulerid, kpid, lockTimeout,
 };
 
-struct AttrName {
-    const char* name;
-    Attr attr;
-};
-
-constexpr AttrName kAttrs[] = {
-    {"id", Attr::id}, {"spid", Attr::spid}, {"sbid", Attr::sbid}, {"ecid", Attr::ecid}, {"status", Attr::status},
-    {"waitresource", Attr::waitresource}, {"waittime", Attr::waittime}, {"lockMode", Attr::lockMode},
-    {"transactionname", Attr::transactionname}, {"lasttranstarted", Attr::lasttranstarted},
-    {"lastbatchstarted", Attr::lastbatchstarted}, {"lastbatchcompleted", Attr::lastbatchcompleted},
-    {"isolationlevel", Attr::isolationlevel}, {"trancount", Attr::trancount}, {"clientapp", Attr::clientapp},
-    {"hostname", Attr::hostname}, {"hostpid", Attr::hostpid}, {"loginname", Attr::loginname},
-    {"currentdb", Attr::currentdb}, {"currentdbname", Attr::currentdbname}, {"XDES", Attr::XDES},
-    {"ownerId", Attr::ownerId}, {"xactid", Attr::xactid}, {"priority", Attr::priority},
-    {"taskpriority", Attr::taskpriority}, {"logused", Attr::logused}, {"schedulerid", Attr::schedulerid},
-    {"kpid", Attr::kpid}, {"lockTimeout", Attr::lockTimeout},
-};
-
-Attr lookup(const char* name) {
-    for (const auto& a : kAttrs) {
-        if (a.name[0] == name[0] && std::strcmp(a.name, name) == 0) return a.attr;
+// By length first: one or two comparisons per attribute.
+Attr lookup(std::string_view n) {
+    switch (n.size()) {
+        case 2: return n == "id" ? Attr::id : Attr::other;
+        case 4:
+            if (n == "spid") return Attr::spid;
+            if (n == "sbid") return Attr::sbid;
+            if (n == "ecid") return Attr::ecid;
+            if (n == "kpid") return Attr::kpid;
+            if (n == "XDES") return Attr::XDES;
+            return Attr::other;
+        case 6:
+            if (n == "status") return Attr::status;
+            if (n == "xactid") return Attr::xactid;
+            return Attr::other;
+        case 7:
+            if (n == "ownerId") return Attr::ownerId;
+            if (n == "logused") return Attr::logused;
+            if (n == "hostpid") return Attr::hostpid;
+            return Attr::other;
+        case 8:
+            if (n == "waittime") return Attr::waittime;
+            if (n == "lockMode") return Attr::lockMode;
+            if (n == "priority") return Attr::priority;
+            if (n == "hostname") return Attr::hostname;
+            return Attr::other;
+        case 9:
+            if (n == "trancount") return Attr::trancount;
+            if (n == "clientapp") return Attr::clientapp;
+            if (n == "loginname") return Attr::loginname;
+            if (n == "currentdb") return Attr::currentdb;
+            return Attr::other;
+        case 11:
+            if (n == "schedulerid") return Attr::schedulerid;
+            if (n == "lockTimeout") return Attr::lockTimeout;
+            return Attr::other;
+        case 12:
+            if (n == "waitresource") return Attr::waitresource;
+            if (n == "taskpriority") return Attr::taskpriority;
+            return Attr::other;
+        case 13: return n == "currentdbname" ? Attr::currentdbname : Attr::other;
+        case 14: return n == "isolationlevel" ? Attr::isolationlevel : Attr::other;
+        case 15:
+            if (n == "transactionname") return Attr::transactionname;
+            if (n == "lasttranstarted") return Attr::lasttranstarted;
+            return Attr::other;
+        case 16: return n == "lastbatchstarted" ? Attr::lastbatchstarted : Attr::other;
+        case 18: return n == "lastbatchcompleted" ? Attr::lastbatchcompleted : Attr::other;
+        default: return Attr::other;
     }
-    return Attr::other;
 }
 
 void read_frame(pugi::xml_node f, Frame& out) {
@@ -86,11 +114,13 @@ std::string node_text(pugi::xml_node node) {
 }
 
 void read_process(pugi::xml_node p, Process& out) {
+    out.attributes.reserve(32);
     for (auto a : p.attributes()) {
         const char* n = a.name();
         const char* v = a.value();
-        out.attributes.emplace(n, v);
-        switch (lookup(n)) {
+        std::string_view name(n);
+        out.attributes.emplace_back(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple(v));
+        switch (lookup(name)) {
             case Attr::other: break;
             case Attr::id: out.id = v; break;
             case Attr::spid: out.spid = to_int(v); break;

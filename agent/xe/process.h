@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <utility>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +12,14 @@
 #include "agent/xe/wait_resource.h"
 
 namespace dmvlog::xe {
+
+using Attributes = std::vector<std::pair<std::string, std::string>>;
+
+inline const std::string* find_attribute(const Attributes& list, std::string_view name) {
+    for (const auto& [k, v] : list)
+        if (k == name) return &v;
+    return nullptr;
+}
 
 // <frame procname=".." queryhash=".." queryplanhash=".." line=".." stmtstart=".." stmtend=".." sqlhandle="..">text</frame>
 // Absent attributes are nullopt. stmtstart/stmtend are byte offsets into the batch text (UTF-16), as SQL
@@ -29,8 +37,9 @@ struct Frame {
 };
 
 struct Process {
-    // Every attribute as written (XML escapes resolved), by name.
-    std::map<std::string, std::string, std::less<>> attributes;
+    // Every attribute as written (XML escapes resolved): (name, value) in document order. A flat list rather
+    // than a tree map: some 30 short entries, looked up with attribute(name).
+    Attributes attributes;
 
     // Typed views of the common attributes (nullopt when absent, or for a number that is not a number).
     std::optional<std::string> id;                 // deadlock graphs and long-form reports: "process2d3c4e8c8"
@@ -69,11 +78,8 @@ struct Process {
     // True when the process waits on a lock (a non-blank waitresource).
     bool waiting() const { return wait_resource && wait_resource->kind != WaitResourceKind::none; }
 
-    // The raw value of any attribute, or nullptr.
-    const std::string* attribute(std::string_view name) const {
-        auto it = attributes.find(name);
-        return it == attributes.end() ? nullptr : &it->second;
-    }
+    // The value of any attribute, or nullptr.
+    const std::string* attribute(std::string_view name) const { return find_attribute(attributes, name); }
 };
 
 }  // namespace dmvlog::xe

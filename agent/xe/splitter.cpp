@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace dmvlog::xe::detail {
 
@@ -10,6 +13,26 @@ namespace {
 bool name_char(char c) {
     return !(c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/' || c == '>' || c == '<' || c == '=' ||
              c == '"' || c == '\'');
+}
+
+// The index of the first '"', '\'', '<' or '>' in p[k, n), or n.
+std::size_t find_special(const char* p, std::size_t k, std::size_t n) {
+#if defined(__SSE2__)
+    const __m128i dq = _mm_set1_epi8('"'), sq = _mm_set1_epi8('\''), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>');
+    while (k + 16 <= n) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, sq)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt)));
+        int bits = _mm_movemask_epi8(m);
+        if (bits) return k + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(bits)));
+        k += 16;
+    }
+#endif
+    for (; k < n; ++k) {
+        char c = p[k];
+        if (c == '"' || c == '\'' || c == '<' || c == '>') return k;
+    }
+    return n;
 }
 
 void put_utf8(std::string& out, unsigned cp) {
@@ -132,6 +155,8 @@ void Splitter::set_window() {
     }
 }
 
+// Reads more input after the window, first dropping what is before mark_ (pos_ and mark_ are moved with
+// it; a caller holding another index must re-base it on mark_, whatever this returns).
 bool Splitter::more() {
     if (!in_ || eof_) return false;
     if (mark_ > 0) {
@@ -236,14 +261,24 @@ bool Splitter::scan_token(std::size_t i, Token& t) {
     // to the closing '>', skipping quoted attribute values
     char quote = 0;
     for (; k < avail; ++k) {
-        char c = p[k];
         if (quote) {
-            if (c == quote) quote = 0;
-        } else if (c == '"' || c == '\'') {
+            const void* q = std::memchr(p + k, quote, avail - k);
+            if (!q) {
+                k = avail;
+                break;
+            }
+            k = static_cast<std::size_t>(static_cast<const char*>(q) - p);
+            quote = 0;
+            continue;
+        }
+        k = find_special(p, k, avail);
+        if (k >= avail) break;
+        char c = p[k];
+        if (c == '"' || c == '\'') {
             quote = c;
         } else if (c == '>') {
             break;
-        } else if (c == '<') {
+        } else {
             // a '<' cannot appear inside a tag: the tag is broken here
             t.kind = Tok::broken;
             t.end = i + k;
@@ -321,12 +356,13 @@ bool Splitter::next(Piece& out) {
                 const void* q = pos_ < n_ ? std::memchr(d_ + pos_, '<', n_ - pos_) : nullptr;
                 if (!q) {
                     pos_ = n_;
-                    if (!more()) {
+                    bool got = more();
+                    start = mark_;  // more() moves the window even when nothing more comes
+                    if (!got) {
                         out.cut = true;
                         end = n_;
                         break;
                     }
-                    start = mark_;
                     continue;
                 }
                 std::size_t i = static_cast<std::size_t>(static_cast<const char*>(q) - d_);

@@ -142,6 +142,27 @@ TEST(XeReader, OversizedEventIsCutAndReported) {
     EXPECT_NE(all[0].error->what.find("larger than 200"), std::string::npos);
 }
 
+// Regression (found by the fuzzer): an event cut by the end of a streamed input, with text after its last
+// tag, was returned from a stale window position.
+TEST(XeReader, StreamedCutEventAtEndOfInput) {
+    for (std::string text : {kBpr + "<event name=\"xml_deadlock_report\">text after the last tag",
+                             std::string("<event nock&gt;<event nock&gt;cccccccccc/a\xBEt>")}) {
+        std::string want;
+        for (const auto& e : parse_all(text)) want += to_json_line(e) + "\n";
+        ASSERT_FALSE(want.empty());
+        for (std::size_t chunk : {1u, 3u, 16u, 1u << 20}) {
+            std::istringstream in(text);
+            ParseOptions o;
+            o.read_chunk_bytes = chunk;
+            EventReader r(in, o);
+            Event e;
+            std::string got;
+            while (r.next(e)) got += to_json_line(e) + "\n";
+            EXPECT_EQ(got, want) << "chunk " << chunk;
+        }
+    }
+}
+
 TEST(XeReader, KeepRaw) {
     ParseOptions o;
     o.keep_raw = true;
