@@ -263,7 +263,7 @@ TEST(ParseDeclaration, AllCollectorKeys) {
 TEST(ParseDeclaration, UnknownKeys) {
     EXPECT_EQ(decl_error(decl_text("colums = []\n")),
               "collectors/t.toml:3: colums: unknown key; did you mean 'columns'? (allowed keys: sql, scope, "
-              "min_version, columns, derived, runtime_params, variants, collector)");
+              "min_version, columns, derived, runtime_params, variants, kind, bound_params, collector)");
     EXPECT_EQ(decl_error(decl_text("", "intervall = \"5s\"\n")),
               "collectors/t.toml:7: collector[0].intervall: unknown key; did you mean 'interval'? (allowed keys: name, "
               "description, table, interval, timeout, retention, params, enabled, budget, on_connect)");
