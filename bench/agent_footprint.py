@@ -136,19 +136,52 @@ def main():
         "GROUP BY collector ORDER BY collector").fetchall()
     snapshots = db.execute("SELECT count(*), sum(row_count) FROM snapshots").fetchone()
     db.close()
-    ours = vacuumed_size(store)
+    day_factor = 24 / simulated_hours
+    listing = json.loads(subprocess.run([os.path.join(args.build, "dmvlog"), "collectors", "--config", cfg, "--format",
+                                         "json"], capture_output=True, text=True).stdout or "[]")
+    intervals = {c["table"]: parse_duration_ms(c["interval"]) / 1000 for c in listing}
+    snaps_by_table = {}
+    db = sqlite3.connect(store)
+    for c in listing:
+        snaps_by_table[c["table"]] = db.execute("SELECT count(*) FROM snapshots WHERE collector = ?",
+                                                (c["collector"],)).fetchone()[0]
+    db.close()
+
+    def per_day(path, suffix=""):
+        """Bytes per instance-day: each collector table (with its indexes) at its own run rate; shared
+        tables (SQL text, snapshots, run records) linearly over the measured window (an upper bound for
+        text, which repeats more as days go by)."""
+        conn = sqlite3.connect(path)
+        sizes = dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall())
+        conn.close()
+        total, parts = 0.0, {}
+        for name, size in sizes.items():
+            base = name
+            for t in intervals:
+                if name in (t, t + suffix, t + "_by_time", t + suffix + "_by_time"):
+                    base = t
+            if base in intervals and snaps_by_table.get(base):
+                daily = size / snaps_by_table[base] * (86400 / intervals[base])
+            else:
+                daily = size * day_factor
+            parts[base] = parts.get(base, 0) + daily
+            total += daily
+        return total, parts
+    ours_file = vacuumed_size(store)
+    ours, ours_parts = per_day(store)
     inline = os.path.join(work, "inline.db")
     inline_text_copy(store, inline)
-    theirs = vacuumed_size(inline)
-    day_factor = 24 / simulated_hours
+    vacuumed_size(inline)
+    theirs, _ = per_day(inline, "_inline")
+    by_table = sorted(ours_parts.items(), key=lambda kv: -kv[1])[:12]
     figures = {
         "scenario": args.scenario, "speed": args.speed, "simulated_minutes": round(simulated_hours * 60, 2),
         "agent_exit_status": os.waitstatus_to_exitcode(status),
         "cpu_seconds": round(cpu, 3), "cpu_seconds_per_simulated_hour": round(cpu_per_hour, 2),
         "share_of_one_core_pct": round(cpu_per_hour / 3600 * 100, 3), "peak_rss_mb": round(rss_mb, 1),
         "snapshots": snapshots[0], "rows": snapshots[1],
-        "store_bytes": ours, "store_bytes_per_instance_day": int(ours * day_factor),
-        "inline_text_bytes_per_instance_day": int(theirs * day_factor),
+        "store_bytes": ours_file, "store_bytes_per_instance_day": int(ours),
+        "inline_text_bytes_per_instance_day": int(theirs),
         "text_dedup_ratio": round(theirs / ours, 2) if ours else None,
     }
     print(f"scenario {args.scenario}: {figures['simulated_minutes']} simulated minutes at {args.speed}x, "
@@ -156,12 +189,14 @@ def main():
     print(f"  agent CPU: {cpu:.2f} s = {cpu_per_hour:.1f} s per simulated hour = "
           f"{figures['share_of_one_core_pct']:.3f}% of one core (target < 1%)")
     print(f"  agent peak RSS: {rss_mb:.1f} MB (target < 30 MB)")
-    print(f"  store: {snapshots[0]} snapshots, {snapshots[1]} rows, {ours / 1e6:.2f} MB -> "
+    print(f"  store: {snapshots[0]} snapshots, {snapshots[1]} rows, {ours_file / 1e6:.2f} MB -> "
           f"{figures['store_bytes_per_instance_day'] / 1e6:.1f} MB per instance-day")
     print(f"  same rows with text on every row: {figures['inline_text_bytes_per_instance_day'] / 1e6:.1f} MB per "
           f"instance-day; ratio {figures['text_dedup_ratio']}x (target >= 5x)")
-    listing = json.loads(subprocess.run([os.path.join(args.build, "dmvlog"), "collectors", "--config", cfg, "--format",
-                                         "json"], capture_output=True, text=True).stdout or "[]")
+    print("  largest tables with their indexes (per instance-day):")
+    for name, size in by_table:
+        print(f"    {name:36} {size / 1e6:9.1f} MB")
+    figures["largest_tables_mb_per_day"] = {name: round(size / 1e6, 1) for name, size in by_table}
     timeouts = {c["collector"]: parse_duration_ms(c["timeout"]) for c in listing}
     over = []
     print("  collector                runs  failed  rows/run   max ms  timeout ms")
