@@ -8,6 +8,7 @@
 #include "agent/cli/cli.h"
 #include "agent/cli/common.h"
 #include "agent/collect/source.h"
+#include "agent/core/embedded.h"
 #include "agent/odbc/classify.h"
 #include "agent/odbc/connection.h"
 #include "agent/store/sqlite_store.h"
@@ -53,6 +54,46 @@ std::string explain_connect_failure(const odbc::Error& e, const config::Instance
                            "listening on that address and port? Is a firewall in the way?",
                            where);
     return fmt::format("cannot connect: {}", e.what());
+}
+
+// 'blocked process threshold (s)' and dmvlog's event session (sql/agent/xe_status.sql). Returns problems found.
+int check_xe(odbc::Connection& conn, const config::Config& cfg, const std::vector<collect::CollectorDecl>& decls) {
+    bool wanted = false;
+    for (const auto& d : decls)
+        if (d.kind == "xe_file" && d.enabled) wanted = true;
+    auto text = embedded::find("sql/agent/xe_status.sql");
+    if (!text) return 0;
+    odbc::CollectingSink sink;
+    try {
+        conn.run("/* dmvlog:xe_status */\n" + std::string(*text), std::chrono::seconds(30), sink, "xe status");
+    } catch (const odbc::Error& e) {
+        std::printf("  blocked process threshold (s): unknown (%s)\n", e.what());
+        return 0;
+    }
+    auto& sets = sink.sets();
+    std::optional<std::int64_t> threshold;
+    if (!sets.empty() && !sets[0].rows.empty())
+        if (auto p = std::get_if<std::int64_t>(&sets[0].rows[0][0])) threshold = *p;
+    auto listed = [&](std::size_t set) {
+        if (sets.size() <= set) return false;
+        for (const auto& row : sets[set].rows)
+            if (auto p = std::get_if<std::string>(&row[0]); p && *p == cfg.xe.session) return true;
+        return false;
+    };
+    const bool defined = listed(1);
+    const bool running = listed(2);
+    const int problems = 0;
+    std::printf("  blocked process threshold (s): %s\n",
+                threshold ? (std::to_string(*threshold) + (*threshold == 0 ? " (no blocked-process reports)" : "")).c_str()
+                          : "unknown");
+    std::printf("  event session %s: %s\n", cfg.xe.session.c_str(),
+                running ? "exists, running" : defined ? "exists, STOPPED" : "does not exist");
+    if (wanted && (!running || (threshold && *threshold == 0))) {
+        // A warning, not a problem: the other collectors work without it.
+        std::printf("  warning: collector blocking_events needs the session running and a threshold above 0: "
+                    "run `dmvlog xe setup --apply --set-threshold 10` (or read its T-SQL without --apply)\n");
+    }
+    return problems;
 }
 
 }  // namespace
@@ -116,6 +157,7 @@ int cmd_check(const Args& args) {
                 }
                 std::printf("  collector %-22s %s\n", d.name.c_str(), verdict.c_str());
             }
+            if (state_ok) problems += check_xe(conn, loaded->cfg, loaded->decls);
             if (!state_ok) {
                 std::printf("  PROBLEM: the login '%s' lacks %s, which every collector needs. As a sysadmin run\n"
                             "           sql/setup/least_privilege.sql, or: GRANT VIEW SERVER STATE TO [%s];\n",

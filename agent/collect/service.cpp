@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <spdlog/spdlog.h>
 
+#include "agent/blocking/xe_job.h"
 #include "agent/collect/budget.h"
 
 namespace dmvlog::collect {
@@ -15,14 +16,24 @@ sched::Duration default_splay(std::chrono::milliseconds interval) {
 Service::Service(const config::Config& cfg, std::vector<CollectorDecl> decls, odbc::Environment& env, store::Store& store)
     : cfg_(cfg), decls_(std::move(decls)), store_(store) {
     std::vector<store::TableSpec> tables;
-    for (const auto& d : decls_) tables.push_back(store::table_spec(d));
+    for (const auto& d : decls_)
+        if (d.kind != "xe_file") tables.push_back(store::table_spec(d));  // xe_file: the tables of 003_blocking.sql
     store_.install(tables);
     writer_ = std::make_unique<store::Writer>(store_);
+    auto* xe_store = dynamic_cast<store::XeStore*>(&store_);
     for (const auto& inst : cfg_.instances) {
         std::string password = config::resolve_password(inst, cfg_.source);
         sources_.push_back(std::make_unique<InstanceSource>(env, inst, std::move(password), 2));
         for (const auto& d : decls_) {
             if (!d.enabled) continue;
+            if (d.kind == "xe_file") {
+                if (!xe_store) {
+                    spdlog::warn("collector {}: this store cannot keep extended events; not collected", d.name);
+                    continue;
+                }
+                xe_jobs_.push_back(std::make_unique<blocking::XeJob>(d, cfg_.xe, *sources_.back(), *xe_store, *writer_));
+                continue;
+            }
             jobs_.push_back(std::make_unique<CollectorJob>(d, *sources_.back(), *writer_));
         }
     }
@@ -38,12 +49,16 @@ std::vector<std::pair<std::string, RunResult>> Service::collect_once(const std::
         if (!only.empty() && std::find(only.begin(), only.end(), job->decl().name) == only.end()) continue;
         results.emplace_back(job->instance() + "/" + job->decl().name, job->run());
     }
+    for (auto& job : xe_jobs_) {
+        if (!only.empty() && std::find(only.begin(), only.end(), job->decl().name) == only.end()) continue;
+        results.emplace_back(job->instance() + "/" + job->decl().name, job->run());
+    }
     writer_->flush(std::chrono::seconds(60));
     return results;
 }
 
 void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) {
-    unsigned threads = static_cast<unsigned>(std::clamp<std::size_t>(jobs_.size() + 1, 2, 8));
+    unsigned threads = static_cast<unsigned>(std::clamp<std::size_t>(jobs_.size() + xe_jobs_.size() + 1, 2, 8));
     sched::ThreadPool pool(threads);
     sched::Scheduler scheduler(clock, pool);
     struct Control {
@@ -52,6 +67,14 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
         sched::Scheduler::JobId id = 0;
     };
     std::vector<std::unique_ptr<Control>> controls;
+    for (auto& job : xe_jobs_) {
+        const auto& d = job->decl();
+        auto splay = cfg_.agent.splay.count() > 0 ? std::chrono::duration_cast<sched::Duration>(cfg_.agent.splay)
+                                                  : default_splay(d.interval);
+        blocking::XeJob* j = job.get();
+        scheduler.add(job->instance() + "/" + d.name, std::chrono::duration_cast<sched::Duration>(d.interval), splay,
+                      [j] { j->run(); });
+    }
     for (auto& job : jobs_) {
         job->set_clock(&clock);
         const auto& d = job->decl();
@@ -87,6 +110,7 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
     scheduler.add("retention", std::chrono::minutes(10), std::chrono::minutes(1), [this, &clock] {
         const auto now_ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(clock.now().time_since_epoch()).count() / 100;
         for (const auto& d : decls_) {
+            if (d.kind == "xe_file") continue;  // no snapshots: the XE tables are not purged by snapshot
             const auto keep = std::chrono::duration_cast<std::chrono::nanoseconds>(d.retention).count() / 100;
             writer_->submit_purge(d.name, d.table, Timestamp{now_ticks - keep, 0, false});
         }
@@ -96,7 +120,8 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
         if (stop_requested_) return;
         scheduler_ = &scheduler;
     }
-    spdlog::info("dmvlog running: {} instance(s), {} collector job(s), store writer ready", sources_.size(), jobs_.size());
+    spdlog::info("dmvlog running: {} instance(s), {} collector job(s), store writer ready", sources_.size(),
+                 jobs_.size() + xe_jobs_.size());
     scheduler.run();
     {
         std::lock_guard lock(mu_);

@@ -14,6 +14,10 @@
 #include "agent/store/store.h"
 #include "agent/store/writer.h"
 
+namespace dmvlog::blocking {
+class XeJob;
+}
+
 namespace dmvlog::collect {
 
 class Service {
@@ -41,6 +45,7 @@ private:
     store::Store& store_;
     std::vector<std::unique_ptr<InstanceSource>> sources_;
     std::vector<std::unique_ptr<CollectorJob>> jobs_;
+    std::vector<std::unique_ptr<blocking::XeJob>> xe_jobs_;  // declarations of kind "xe_file"
     std::unique_ptr<store::Writer> writer_;
     std::mutex mu_;
     sched::Scheduler* scheduler_ = nullptr;

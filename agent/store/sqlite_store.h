@@ -8,6 +8,7 @@
 #include <string>
 
 #include "agent/store/store.h"
+#include "agent/store/xe_store.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -19,7 +20,7 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public XeStore {
 public:
     // Opens (creating if needed) the database file; the folder must exist or be creatable.
     SqliteStore(const std::string& path, std::chrono::milliseconds busy_timeout = std::chrono::milliseconds(5000),
@@ -36,6 +37,10 @@ public:
     PurgeResult purge(const std::string& collector, const std::string& table, const Timestamp& cutoff,
                       int max_snapshots) override;
 
+    // blocking_events (agent/store/sqlite_xe.cpp).
+    XeBookmark read_xe_bookmark(const std::string& instance, const std::string& source) override;
+    XeWriteResult write_xe(const XeBatch& batch, const RunRecord& run) override;
+
     // The DDL install() runs for these tables (core migrations first), for `dmvlog schema print`.
     static std::string ddl(const std::vector<TableSpec>& tables);
 
@@ -48,6 +53,7 @@ private:
     sqlite3_stmt* prepare_cached(const std::string& key, const std::string& sql);
     void insert_run(const RunRecord& run);
     [[noreturn]] void fail(const std::string& what);
+    std::int64_t rebuild_episodes(const std::string& instance, std::int64_t earliest_ticks);
 
     std::string path_;
     sqlite3* db_ = nullptr;

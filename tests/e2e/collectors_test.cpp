@@ -62,6 +62,11 @@ TEST(Collectors, EveryCollectorLandsItsDeclaredColumnsWithTheirTypes) {
         "stats_full", "database_size", "server_info"};
     for (const auto& d : decls) {
         SCOPED_TRACE(d.name);
+        if (d.kind == "xe_file") {
+            // no snapshot and no generic table: its run is recorded with the events (tests/e2e/blocking_test.cpp)
+            EXPECT_EQ(s.scalar("SELECT count(*) FROM collector_runs WHERE collector = '" + d.name + "'"), 1);
+            continue;
+        }
         EXPECT_EQ(s.scalar("SELECT count(*) FROM snapshots WHERE collector = '" + d.name + "'"), 1);
         EXPECT_EQ(s.scalar("SELECT count(*) FROM collector_runs WHERE collector = '" + d.name + "' AND status = 'ok'"), 1);
         auto spec = store::table_spec(d);

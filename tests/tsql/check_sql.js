@@ -128,10 +128,11 @@ for (const d of decls) {
     if (opt.grammar) {
       for (const c of d.collectors) {
         if (!c.name) continue;
-        grammarBatch(c.name, text, rel, { params: c.params, runtimeParams: c.runtime_params, scope: d.scope });
+        const bound = c.bound_params || [];
+        grammarBatch(c.name, text, rel, { params: c.params, runtimeParams: c.runtime_params, boundParams: bound, scope: d.scope });
         queries++;
         const used = variablesUsed(text);
-        const declared = new Set([...Object.keys(c.params), ...c.runtime_params].map((x) => x.toLowerCase()));
+        const declared = new Set([...Object.keys(c.params), ...c.runtime_params, ...bound.map((b) => b.name)].map((x) => x.toLowerCase()));
         for (const [k, u] of used) {
           if (!declared.has(k)) report('error', rel, u.line, u.col, `${u.name} is not declared: collector ${c.name} (${d.file}) declares ${[...declared].map((x) => '@' + x).join(', ') || 'no params'} (SQL Server: "Must declare the scalar variable")`);
         }

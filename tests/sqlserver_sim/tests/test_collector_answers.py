@@ -43,6 +43,8 @@ MAY_BE_EMPTY = {
     "stats_updates": "statistics update themselves only when enough rows changed: a two-minute window may "
                      "hold no update in a database (steady-oltp's Sales at 7:20 has none; both scenarios have "
                      "some over all their databases)",
+    "blocking_events": "reads dmvlog's event session, which these scenarios do not create (`dmvlog xe setup` "
+                       "does; tests/test_blocking_events.py reads it)",
 }
 
 
@@ -70,6 +72,9 @@ class Decl:
         self.runtime = list(top.get("runtime_params", []))
         self.sql = top["sql"]
         self.variants = list(top.get("variants", []))
+        # bound through ODBC by the agent (kind "xe_file": the session's file path and the bookmark); here
+        # literals stand for them: the path of dmvlog's session, no bookmark
+        self.bound = [b.split()[0] for b in top.get("bound_params", [])]
         self.columns = []
         self.keys, self.counters = [], []
         for spec in top["columns"]:
@@ -93,6 +98,9 @@ class Decl:
         out = f"/* dmvlog:{self.name} */\n"
         if values:
             out += "DECLARE " + ", ".join(f"@{k} int = {v}" for k, v in values.items()) + ";\n"
+        if self.bound:
+            sample = {"path": "N'dmvlog_blocking*.xel'"}
+            out += "DECLARE " + ", ".join(f"@{b} nvarchar(260) = {sample.get(b, 'NULL')}" for b in self.bound) + ";\n"
         if database is not None:
             out += "USE [" + database.replace("]", "]]") + "];\n"
         return out + CLOCK_LINE + "\n" + self.query(major)

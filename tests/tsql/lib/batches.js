@@ -63,10 +63,17 @@ function loadDeclarations(root) {
     const minVersion = doc.min_version !== undefined ? Number(doc.min_version) : AGENT_MIN_VERSION;
     const columns = (doc.columns || []).map(parseColumn);
     const topRuntime = doc.runtime_params || [];
+    // bound_params = ["name type", ...]: bound through ODBC (`?`) per run (kind "xe_file")
+    const bound = (doc.bound_params || []).map((b) => {
+      const m = /^\s*(\w+)\s+(.+?)\s*$/.exec(String(b));
+      if (!m) problems.push({ file: relFile, line: 1, message: `bound_params entry '${b}' is not "name type"` });
+      return m ? { name: m[1], type: m[2] } : null;
+    }).filter(Boolean);
     const collectors = (doc.collector || []).map((c) => ({
       name: c.name,
       params: c.params || {},
       runtime_params: [...topRuntime, ...(c.runtime_params || [])],
+      bound_params: bound,
     }));
     if (!collectors.length) problems.push({ file: relFile, line: 1, message: 'declaration has no [[collector]]' });
     const variants = (doc.variants || []).map((v) => ({ sql: v.sql, max_version: v.max_version, min_version: v.min_version }));
@@ -90,12 +97,14 @@ function filesByVersion(decl, maxVersion) {
 }
 
 // Builds the batch for one collector and one query file. Returns { text, prefixLines }.
-function assembleBatch({ tag, params = {}, runtimeParams = [], scope = 'server', query }) {
+function assembleBatch({ tag, params = {}, runtimeParams = [], boundParams = [], scope = 'server', query }) {
   const lines = [`/* dmvlog:${tag} */`];
   const decl = [];
   for (const [k, v] of Object.entries(params)) decl.push(`@${k} int = ${Number.isInteger(v) ? v : 0}`);
   for (const k of runtimeParams) if (!(k in params)) decl.push(`@${k} int = ${RUNTIME_PARAM_SAMPLE}`);
   if (decl.length) lines.push(`DECLARE ${decl.join(', ')};`);
+  // the agent sends `= ?` (an ODBC marker the driver turns into an RPC parameter); NULL stands for it here
+  if (boundParams.length) lines.push(`DECLARE ${boundParams.map((b) => `@${b.name} ${b.type} = NULL`).join(', ')};`);
   if (scope === 'database') lines.push('USE [SomeDb];');
   lines.push(CLOCK);
   return { text: lines.join('\n') + '\n' + query, prefixLines: lines.length };

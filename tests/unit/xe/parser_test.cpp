@@ -222,7 +222,7 @@ TEST(XeCli, ExitStatus) {
     int missing = cli::cmd_xe({"parse", corpus + "no-such-file.xml"});
     int fmt = cli::cmd_xe({"parse", "--format", "yaml", corpus + "ring_buffer.xml"});
     int none = cli::cmd_xe({"parse"});
-    int setup = cli::cmd_xe({"setup"});
+    int setup = cli::cmd_xe({"setup", "--no-such-option"});
     int help = cli::cmd_xe({"--help"});
     std::string out = testing::internal::GetCapturedStdout();
     std::string err = testing::internal::GetCapturedStderr();
@@ -231,10 +231,10 @@ TEST(XeCli, ExitStatus) {
     EXPECT_EQ(missing, 2);
     EXPECT_EQ(fmt, 2);
     EXPECT_EQ(none, 2);
-    EXPECT_EQ(setup, 1);
+    EXPECT_EQ(setup, 2);
     EXPECT_EQ(help, 0);
     EXPECT_NE(err.find("no-such-file.xml"), std::string::npos);
-    EXPECT_NE(err.find("not available"), std::string::npos);
+    EXPECT_NE(err.find("unknown argument '--no-such-option'"), std::string::npos);
     EXPECT_NE(out.find("3 event(s)"), std::string::npos);
 }
 

@@ -1,0 +1,57 @@
+// The blocking_events collector on one instance (a declaration of kind "xe_file"): reads the events of
+// dmvlog's event session after the stored bookmark, parses them, and writes events, parsed rows, the new
+// bookmark and the run record in one store transaction, then the rebuilt blocking episodes (docs/xe.md,
+// "Collection"). Error behaviour as CollectorJob: permission and incompatible disable it (said once);
+// transient and other errors fail the run and the next tick retries from the same bookmark.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "agent/collect/declaration.h"
+#include "agent/collect/job.h"
+#include "agent/collect/source.h"
+#include "agent/config/config.h"
+#include "agent/store/writer.h"
+#include "agent/store/xe_store.h"
+
+namespace dmvlog::blocking {
+
+// The path fn_xe_file_target_read_file reads for the session's event_file target: the configured file name
+// with '*' before ".xel" (SQL Server names the files <name>_0_<number>.xel).
+std::string read_path(const std::string& configured_path);
+
+// Rows of a TOP-capped answer that share the last file_offset may be only part of that buffer (the next read
+// starts after the offset), so they are left for the next run unless every row shares that offset. Returns
+// how many leading rows to keep. offsets: (file_name, file_offset) of each row in order.
+std::size_t rows_to_keep(const std::vector<std::pair<std::string, std::int64_t>>& offsets, long long top_rows);
+
+class XeJob {
+public:
+    // writer: for run records of failed/disabled runs (successful runs are written with the events).
+    XeJob(const collect::CollectorDecl& decl, const config::Xe& xe, collect::InstanceSource& source,
+          store::XeStore& store, store::Writer& writer);
+
+    collect::RunResult run();
+
+    const collect::CollectorDecl& decl() const { return decl_; }
+    const std::string& instance() const { return source_.instance().name; }
+    bool disabled() const;
+
+private:
+    void disable(const std::string& error_class, const std::string& reason, collect::RunResult& result,
+                 const Timestamp& started_at);
+
+    const collect::CollectorDecl& decl_;
+    config::Xe xe_;
+    collect::InstanceSource& source_;
+    store::XeStore& store_;
+    store::Writer& writer_;
+    mutable std::mutex mu_;
+    bool disabled_ = false;
+    std::string disabled_reason_;
+    bool failing_ = false;
+    bool rollover_logged_ = false;
+};
+
+}  // namespace dmvlog::blocking
