@@ -14,7 +14,6 @@ struct Command {
     int (*fn)(const Args&);
 };
 
-int query_cmd(const Args& a) { return cmd_not_yet("query", a); }
 int digest_cmd(const Args& a) { return cmd_not_yet("digest", a); }
 
 const Command commands[] = {
@@ -22,7 +21,7 @@ const Command commands[] = {
     {"collect", "one pass of the named (or all) collectors, then exit", cmd_collect},
     {"collectors", "list collectors: interval, table, enabled or why not, last run", cmd_collectors},
     {"check", "validate the configuration, connect, report version and missing permissions", cmd_check},
-    {"query", "answer questions from the store (running-at, top-queries, waits, ...)", query_cmd},
+    {"query", "answer questions from the store (running-at, top-queries, waits, ...)", cmd_query},
     {"digest", "the blocking digest of a window (text, markdown, html, json)", digest_cmd},
     {"xe", "extended events: session set-up and parsing of event XML", cmd_xe},
     {"schema", "install, upgrade or print the store schema", cmd_schema},

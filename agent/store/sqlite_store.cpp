@@ -46,19 +46,96 @@ struct Migration {
     int version;
     std::string name;
     std::string_view sql;
+    bool after_tables = false;  // applied by apply_after_tables (every install); only its version is recorded here
 };
+
+// Files that start with this line hold views and indexes over collector tables: their version is recorded like
+// a migration's, but their content is applied after the collector tables, on every install (apply_after_tables).
+constexpr std::string_view kAfterTablesMarker = "-- dmvlog:after-collector-tables";
 
 std::vector<Migration> core_migrations() {
     std::vector<Migration> out;
     for (const auto* f : embedded::under("schema/sqlite/")) {
+        const bool after = std::string_view(f->content).substr(0, kAfterTablesMarker.size()) == kAfterTablesMarker;
         auto file = std::filesystem::path(f->path).filename().string();
         int v = 0;
         auto [p, ec] = std::from_chars(file.data(), file.data() + file.size(), v);
         if (ec != std::errc() || p == file.data()) continue;
-        out.push_back({v, file, f->content});
+        out.push_back({v, file, f->content, after});
     }
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.version < b.version; });
     return out;
+}
+
+// ---- after collector tables (views and query indexes; a separate step of install) ----
+// A file marked with kAfterTablesMarker is split into blocks, each starting with a line
+// "-- requires: table_a, table_b"; a block runs (every install, so it must be idempotent: DROP VIEW IF EXISTS,
+// CREATE ... IF NOT EXISTS) only when every table it requires exists in the store.
+std::vector<const embedded::File*> after_tables_files() {
+    std::vector<const embedded::File*> out;
+    for (const auto* f : embedded::under("schema/sqlite/"))
+        if (std::string_view(f->content).substr(0, kAfterTablesMarker.size()) == kAfterTablesMarker) out.push_back(f);
+    return out;
+}
+
+struct AfterTablesBlock {
+    std::vector<std::string> requires_tables;
+    std::string sql;
+};
+
+std::vector<AfterTablesBlock> after_tables_blocks(std::string_view text) {
+    std::vector<AfterTablesBlock> out;
+    constexpr std::string_view kRequires = "-- requires:";
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto nl = text.find('\n', pos);
+        auto line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        if (line.substr(0, kRequires.size()) == kRequires) {
+            AfterTablesBlock b;
+            std::string name;
+            for (char c : line.substr(kRequires.size())) {
+                if (c == ',' || c == ' ' || c == '\r') {
+                    if (!name.empty()) b.requires_tables.push_back(name);
+                    name.clear();
+                } else {
+                    name += c;
+                }
+            }
+            if (!name.empty()) b.requires_tables.push_back(name);
+            out.push_back(std::move(b));
+        } else if (!out.empty()) {
+            out.back().sql += line;
+            out.back().sql += '\n';
+        }
+        if (nl == std::string_view::npos) break;
+        pos = nl + 1;
+    }
+    return out;
+}
+
+// Runs the blocks whose tables exist, inside install()'s transaction.
+void apply_after_tables(sqlite3* db, const std::string& path) {
+    for (const auto* f : after_tables_files()) {
+        for (const auto& b : after_tables_blocks(f->content)) {
+            bool ok = true;
+            for (const auto& t : b.requires_tables) {
+                sqlite3_stmt* q = nullptr;
+                if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &q,
+                                       nullptr) != SQLITE_OK)
+                    throw StoreError(fmt::format("store {}: {}", path, sqlite3_errmsg(db)));
+                sqlite3_bind_text(q, 1, t.c_str(), -1, SQLITE_TRANSIENT);
+                ok = ok && sqlite3_step(q) == SQLITE_ROW;
+                sqlite3_finalize(q);
+            }
+            if (!ok) continue;
+            char* err = nullptr;
+            if (sqlite3_exec(db, b.sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+                std::string msg = err ? err : "unknown error";
+                sqlite3_free(err);
+                throw StoreError(fmt::format("store {}: {}: {}", path, f->path, msg));
+            }
+        }
+    }
 }
 
 std::string table_ddl(const TableSpec& t) {
@@ -110,6 +187,7 @@ SqliteStore::SqliteStore(const std::string& path, std::chrono::milliseconds busy
     if (!read_only) {
         exec("PRAGMA journal_mode=WAL");
         exec("PRAGMA synchronous=NORMAL");
+        exec("PRAGMA cache_size=-2048");  // 2 MiB of page cache: the agent only appends and purges
     }
 }
 
@@ -149,6 +227,7 @@ sqlite3_stmt* SqliteStore::prepare_cached(const std::string& key, const std::str
 std::string SqliteStore::ddl(const std::vector<TableSpec>& tables) {
     std::string out;
     for (const auto& m : core_migrations()) {
+        if (m.after_tables) continue;
         out += fmt::format("-- schema/sqlite/{}\n", m.name);
         out += m.sql;
         out += "\n";
@@ -156,6 +235,11 @@ std::string SqliteStore::ddl(const std::vector<TableSpec>& tables) {
     for (const auto& t : tables) {
         out += fmt::format("-- collector {}\n", t.collector);
         out += table_ddl(t);
+        out += "\n";
+    }
+    for (const auto* f : after_tables_files()) {
+        out += fmt::format("-- {} (after the collector tables; each block only when its tables exist)\n", f->path);
+        out += f->content;
         out += "\n";
     }
     return out;
@@ -177,7 +261,7 @@ void SqliteStore::install(const std::vector<TableSpec>& tables) {
     try {
         for (const auto& m : core_migrations()) {
             if (m.version <= current) continue;
-            exec(std::string(m.sql));
+            if (!m.after_tables) exec(std::string(m.sql));
             Stmt ins(db_, "INSERT INTO schema_version (version, applied_at, description) VALUES (?, ?, ?)");
             sqlite3_bind_int(ins.get(), 1, m.version);
             auto now = now_text();
@@ -212,6 +296,7 @@ void SqliteStore::install(const std::vector<TableSpec>& tables) {
             if (sqlite3_step(up.get()) != SQLITE_DONE) fail("record collector table");
             tables_[t.name] = t;
         }
+        apply_after_tables(db_, path_);
         exec("COMMIT");
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -159,7 +159,10 @@ for (const rel of B.listFiles(path.join(root, 'sql', 'agent'), '.sql').map((f) =
 
 if (opt.grammar) {
   const others = [...B.listFiles(path.join(root, 'sql'), '.sql'), ...B.listFiles(path.join(root, 'schema', 'sqlserver'), '.sql')]
-    .map((f) => B.rel(root, f)).filter((rel) => !referenced.has(rel));
+    .map((f) => B.rel(root, f)).filter((rel) => !referenced.has(rel))
+    // sql/analysis/ holds the store's own queries (SQLite/PostgreSQL, answered by `dmvlog query`): they are
+    // never sent to SQL Server, so they are not T-SQL.
+    .filter((rel) => !rel.startsWith('sql/analysis/'));
   for (const rel of others) {
     if (rel.startsWith('sql/collectors/')) report('warning', rel, 0, 0, 'no collectors/*.toml declaration uses this file');
     const r = P.parse(readRel(rel));

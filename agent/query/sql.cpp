@@ -1,0 +1,156 @@
+#include "agent/query/sql.h"
+
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+
+#include "agent/core/embedded.h"
+
+namespace dmvlog::query {
+
+std::map<std::string, std::string> split_sections(std::string_view text) {
+    std::map<std::string, std::string> out;
+    std::string current;
+    std::string body;
+    auto flush = [&] {
+        while (body.size() >= 2 && body[body.size() - 1] == '\n' && body[body.size() - 2] == '\n') body.pop_back();
+        if (!current.empty()) out[current] = body;
+        body.clear();
+    };
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        auto nl = text.find('\n', pos);
+        auto line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        constexpr std::string_view marker = "-- name:";
+        if (line.substr(0, marker.size()) == marker) {
+            flush();
+            auto name = std::string(line.substr(marker.size()));
+            while (!name.empty() && (name.front() == ' ')) name.erase(name.begin());
+            while (!name.empty() && (name.back() == ' ' || name.back() == '\r')) name.pop_back();
+            current = name;
+        } else if (!current.empty()) {
+            body += line;
+            body += '\n';
+        }
+        if (nl == std::string_view::npos) break;
+        pos = nl + 1;
+    }
+    flush();
+    return out;
+}
+
+const std::string& analysis_sql(const std::string& file, const std::string& name) {
+    static std::mutex mu;
+    static std::map<std::string, std::map<std::string, std::string>> cache;
+    std::lock_guard lock(mu);
+    auto it = cache.find(file);
+    if (it == cache.end()) {
+        auto content = embedded::find("sql/analysis/" + file + ".sql");
+        if (!content) throw std::runtime_error("sql/analysis/" + file + ".sql is not embedded");
+        it = cache.emplace(file, split_sections(*content)).first;
+    }
+    auto s = it->second.find(name);
+    if (s == it->second.end())
+        throw std::runtime_error(fmt::format("sql/analysis/{}.sql has no statement '-- name: {}'", file, name));
+    return s->second;
+}
+
+std::map<std::string, std::string> analysis_file(const std::string& file) {
+    auto content = embedded::find("sql/analysis/" + file + ".sql");
+    if (!content) throw std::runtime_error("sql/analysis/" + file + ".sql is not embedded");
+    return split_sections(*content);
+}
+
+Stmt::Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &s_, nullptr) != SQLITE_OK)
+        throw std::runtime_error(fmt::format("store query failed to prepare: {}", sqlite3_errmsg(db)));
+}
+
+Stmt::~Stmt() { sqlite3_finalize(s_); }
+
+Stmt& Stmt::bind(const char* name, const std::string& v) {
+    int i = sqlite3_bind_parameter_index(s_, name);
+    if (i > 0) sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+}
+
+Stmt& Stmt::bind(const char* name, std::int64_t v) {
+    int i = sqlite3_bind_parameter_index(s_, name);
+    if (i > 0) sqlite3_bind_int64(s_, i, v);
+    return *this;
+}
+
+Stmt& Stmt::bind_null(const char* name) {
+    int i = sqlite3_bind_parameter_index(s_, name);
+    if (i > 0) sqlite3_bind_null(s_, i);
+    return *this;
+}
+
+bool Stmt::step() {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw std::runtime_error(fmt::format("store query failed: {}", sqlite3_errmsg(db_)));
+}
+
+void Stmt::reset() {
+    sqlite3_reset(s_);
+}
+
+bool Stmt::null(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+std::int64_t Stmt::i64(int i) const { return sqlite3_column_int64(s_, i); }
+double Stmt::dbl(int i) const { return sqlite3_column_double(s_, i); }
+std::string Stmt::text(int i) const { return std::string(view(i)); }
+std::string_view Stmt::view(int i) const {
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, i));
+    if (!p) return {};
+    return {p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))};
+}
+std::string_view Stmt::blob(int i) const {
+    auto p = static_cast<const char*>(sqlite3_column_blob(s_, i));
+    if (!p) return {};
+    return {p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))};
+}
+std::optional<std::int64_t> Stmt::opt_i64(int i) const {
+    if (null(i)) return std::nullopt;
+    return i64(i);
+}
+
+void tune_for_reading(sqlite3* db) {
+    sqlite3_exec(db, "PRAGMA mmap_size = 4294967296", nullptr, nullptr, nullptr);
+    sqlite3_exec(db, "PRAGMA cache_size = -65536", nullptr, nullptr, nullptr);
+}
+
+bool has_table(sqlite3* db, const std::string& table) {
+    Stmt s(db, "SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = :name");
+    s.bind(":name", table);
+    return s.step();
+}
+
+std::map<std::int64_t, std::string> texts(sqlite3* db, const std::vector<std::int64_t>& hashes) {
+    std::map<std::int64_t, std::string> out;
+    std::set<std::int64_t> unique(hashes.begin(), hashes.end());
+    Stmt s(db, "SELECT text FROM sql_text WHERE hash = :hash");
+    for (auto h : unique) {
+        s.reset();
+        s.bind(":hash", h);
+        if (s.step()) out[h] = s.text(0);
+    }
+    return out;
+}
+
+std::string hex(std::string_view bytes) {
+    if (bytes.empty()) return "";
+    static const char* digits = "0123456789ABCDEF";
+    std::string out = "0x";
+    for (unsigned char c : bytes) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out;
+}
+
+}  // namespace dmvlog::query
