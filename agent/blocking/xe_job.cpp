@@ -53,65 +53,27 @@ std::size_t rows_to_keep(const std::vector<std::pair<std::string, std::int64_t>>
 
 XeJob::XeJob(const collect::CollectorDecl& decl, const config::Xe& xe, collect::InstanceSource& source,
              store::XeStore& store, store::Writer& writer)
-    : decl_(decl), xe_(xe), source_(source), store_(store), writer_(writer) {}
+    : decl_(decl), xe_(xe), source_(source), store_(store), writer_(writer), state_(source.instance().name, decl.name, writer) {}
 
-bool XeJob::disabled() const {
-    std::lock_guard lock(mu_);
-    return disabled_;
-}
-
-void XeJob::disable(const std::string& error_class, const std::string& reason, collect::RunResult& result,
-                    const Timestamp& started_at) {
-    {
-        std::lock_guard lock(mu_);
-        if (disabled_) return;
-        disabled_ = true;
-        disabled_reason_ = reason;
-    }
-    result.status = "disabled";
-    result.error_class = error_class;
-    result.error = reason;
-    spdlog::error("instance {}: collector {} disabled ({}): {}", instance(), decl_.name, error_class, reason);
-    writer_.submit(store::RunRecord{instance(), decl_.name, started_at, result.duration_ms, 0, 0, "disabled", error_class, reason});
-}
+bool XeJob::disabled() const { return state_.disabled(); }
 
 collect::RunResult XeJob::run() {
     collect::RunResult result;
-    if (disabled()) {
-        std::lock_guard lock(mu_);
-        result.status = "disabled";
-        result.error = disabled_reason_;
-        return result;
-    }
+    if (state_.refuse_if_disabled(result)) return result;
     const Timestamp started_at = collect::utc_now();
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed_ms = [&] {
         return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    };
-    auto fail = [&](const std::string& cls, const std::string& message) {
-        result.status = "failed";
-        result.error_class = cls;
-        result.error = message;
-        result.duration_ms = elapsed_ms();
-        bool first;
-        {
-            std::lock_guard lock(mu_);
-            first = !failing_;
-            failing_ = true;
-        }
-        if (first) spdlog::warn("instance {}: collector {} failed ({}): {}", instance(), decl_.name, cls, message);
-        else spdlog::debug("instance {}: collector {} failed again ({}): {}", instance(), decl_.name, cls, message);
-        writer_.submit(store::RunRecord{instance(), decl_.name, started_at, result.duration_ms, 0, 0, "failed", cls, message});
     };
     try {
         auto lease = source_.acquire();
         auto info = source_.info();
         if (info && info->major_version > 0 && info->major_version < decl_.min_version) {
             result.duration_ms = elapsed_ms();
-            disable("incompatible",
-                    fmt::format("needs {} or later; the server is {} {}", collect::product_name(decl_.min_version),
-                                collect::product_name(info->major_version), info->product_version),
-                    result, started_at);
+            state_.disable("incompatible",
+                           fmt::format("needs {} or later; the server is {} {}", collect::product_name(decl_.min_version),
+                                       collect::product_name(info->major_version), info->product_version),
+                           result, started_at);
             return result;
         }
         collect::BatchContext ctx;
@@ -214,29 +176,10 @@ collect::RunResult XeJob::run() {
                       "{} episode(s) rebuilt{}",
                       instance(), decl_.name, written.events_new, written.events_duplicate, written.reports,
                       written.deadlocks, written.episodes, keep < offsets.size() ? "; a cut buffer is left for the next run" : "");
-        {
-            std::lock_guard lock(mu_);
-            if (failing_) spdlog::info("instance {}: collector {} works again", instance(), decl_.name);
-            failing_ = false;
-        }
-    } catch (const odbc::Error& e) {
-        auto cls = odbc::classify(e);
+        state_.succeeded();
+    } catch (...) {
         result.duration_ms = elapsed_ms();
-        std::string message = e.what();
-        if (cls == odbc::ErrorClass::permission && !odbc::is_login_failure(e)) {
-            disable("permission", message, result, started_at);
-        } else if (cls == odbc::ErrorClass::incompatible) {
-            disable("incompatible", message, result, started_at);
-        } else {
-            fail(std::string(odbc::to_string(cls)), message);
-        }
-    } catch (const collect::ShapeError& e) {
-        result.duration_ms = elapsed_ms();
-        disable("incompatible", e.what(), result, started_at);
-    } catch (const collect::SourceUnavailable& e) {
-        fail("transient", e.what());
-    } catch (const std::exception& e) {
-        fail("fatal", e.what());
+        state_.record_current_exception(result, started_at, source_.info());
     }
     return result;
 }

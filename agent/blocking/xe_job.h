@@ -5,6 +5,8 @@
 // transient and other errors fail the run and the next tick retries from the same bookmark.
 #pragma once
 
+#include "agent/collect/run_state.h"
+
 #include <mutex>
 #include <string>
 
@@ -39,18 +41,13 @@ public:
     bool disabled() const;
 
 private:
-    void disable(const std::string& error_class, const std::string& reason, collect::RunResult& result,
-                 const Timestamp& started_at);
-
     const collect::CollectorDecl& decl_;
     config::Xe xe_;
     collect::InstanceSource& source_;
     store::XeStore& store_;
     store::Writer& writer_;
     mutable std::mutex mu_;
-    bool disabled_ = false;
-    std::string disabled_reason_;
-    bool failing_ = false;
+    collect::RunState state_;
     bool rollover_logged_ = false;
 };
 

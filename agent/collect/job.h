@@ -17,22 +17,13 @@
 #include <string>
 
 #include "agent/collect/declaration.h"
+#include "agent/collect/run_state.h"
 #include "agent/collect/source.h"
 #include "agent/sched/clock.h"
 #include "agent/store/writer.h"
 
 namespace dmvlog::collect {
 
-struct RunResult {
-    std::string status;        // ok | failed | disabled
-    std::string error_class;   // transient | permission | incompatible | fatal | "" when ok
-    std::string error;
-    std::int64_t rows = 0;
-    std::int64_t bytes = 0;
-    double duration_ms = 0;
-    int databases = 0;         // per-database collectors: databases read
-    int databases_skipped = 0;
-};
 
 // A database as sql/agent/databases.sql lists it.
 struct DatabaseInfo {
@@ -64,8 +55,6 @@ public:
     std::string disabled_reason() const;
 
 private:
-    void disable(const std::string& error_class, const std::string& reason, RunResult& result,
-                 const Timestamp& started_at);
     sched::TimePoint now() const;
 
     const CollectorDecl& decl_;
@@ -73,9 +62,7 @@ private:
     store::Writer& writer_;
     sched::Clock* clock_;
     mutable std::mutex mu_;
-    bool disabled_ = false;
-    std::string disabled_reason_;
-    bool failing_ = false;                            // to log a failure once per failing streak
+    RunState state_;
     std::optional<sched::TimePoint> last_success_;    // start of the last successful run (for @since_ms)
     std::map<std::string, std::string> skipped_dbs_;  // database -> reason already logged
 };
