@@ -111,6 +111,7 @@ std::vector<Episode> build_episodes(const std::vector<ReportRow>& reports, std::
             std::set<std::int64_t> blocked_now;
             for (const auto* r : rows) {
                 ++b.ep.reports;
+                b.ep.report_indices.push_back(static_cast<std::size_t>(r - reports.data()));
                 blocked_now.insert(r->blocked_spid);
                 b.ep.start.utc_ticks = std::min(b.ep.start.utc_ticks, r->event_time.utc_ticks - r->blocked_wait_ms * kTicksPerMs);
                 b.ep.max_wait_ms = std::max(b.ep.max_wait_ms, r->blocked_wait_ms);

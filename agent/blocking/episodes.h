@@ -49,6 +49,7 @@ struct Episode {
     std::int64_t max_wait_ms = 0;
     double blocked_session_seconds = 0;  // per blocked session, its longest wait seen, summed
     std::string resources;           // the most waited-on resources (up to 3), comma separated
+    std::vector<std::size_t> report_indices;  // the reports of the episode: indices into build_episodes' input
     double duration_s() const;
 };
 

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <fmt/format.h>
-#include <map>
 
 namespace dmvlog::cli {
 
@@ -14,15 +13,13 @@ struct Command {
     int (*fn)(const Args&);
 };
 
-int digest_cmd(const Args& a) { return cmd_not_yet("digest", a); }
-
 const Command commands[] = {
     {"run", "run every enabled collector on its interval until SIGTERM/SIGINT (the service)", cmd_run},
     {"collect", "one pass of the named (or all) collectors, then exit", cmd_collect},
     {"collectors", "list collectors: interval, table, enabled or why not, last run", cmd_collectors},
     {"check", "validate the configuration, connect, report version and missing permissions", cmd_check},
     {"query", "answer questions from the store (running-at, top-queries, waits, ...)", cmd_query},
-    {"digest", "the blocking digest of a window (text, markdown, html, json)", digest_cmd},
+    {"digest", "the blocking digest of a window (text, markdown, html, json)", cmd_digest},
     {"xe", "extended events: session set-up and parsing of event XML", cmd_xe},
     {"schema", "install, upgrade or print the store schema", cmd_schema},
     {"version", "print the version", cmd_version},
@@ -64,26 +61,6 @@ int cmd_version(const Args& args) {
     }
     std::printf("dmvlog %s\n", DMVLOG_VERSION);
     return exit_ok;
-}
-
-int cmd_not_yet(const std::string& name, const Args& args) {
-    static const std::map<std::string, std::string> help = {
-        {"query", "Usage: dmvlog query NAME [--store URI] [--instance NAME] [--from T --to T | --last D | --at T]\n"
-                  "                    [--tz ZONE] [--format table|csv|json]\n\n"
-                  "Answers incident questions from the store: running-at, requests, top-queries, waits, latches,\n"
-                  "spinlocks, file-io, perf-counters, index-usage, memory-grants, stats-updates, procedures,\n"
-                  "tempdb, blocking.\n"},
-        {"digest", "Usage: dmvlog digest [--store URI] [--instance NAME] [--last 1h | --from T --to T]\n"
-                   "                     [--format text|markdown|html|json] [--out FILE] [--post URL]\n\n"
-                   "The blocking digest of a window: head blockers, blocked statements, resources, deadlocks.\n"},
-    };
-    const auto& text = help.at(name);
-    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-        std::fputs(text.c_str(), stdout);
-        return exit_ok;
-    }
-    std::fprintf(stderr, "dmvlog %s: not available in this version yet\n\n%s", name.c_str(), text.c_str());
-    return exit_runtime;
 }
 
 }  // namespace dmvlog::cli

@@ -23,6 +23,6 @@ int cmd_version(const Args& args);
 int cmd_schema(const Args& args);
 int cmd_xe(const Args& args);
 int cmd_query(const Args& args);
-int cmd_not_yet(const std::string& name, const Args& args);
+int cmd_digest(const Args& args);
 
 }  // namespace dmvlog::cli

@@ -78,36 +78,9 @@ int cmd_query(const Args& args) {
         return exit_usage;
     }
 
-    // Store and time zone: --store/--tz, else the configuration.
-    std::string path, tz_name = "UTC";
-    std::optional<std::string> config_arg;
-    if (r.count("config")) config_arg = r["config"].as<std::string>();
-    if (r.count("store")) {
-        auto uri = r["store"].as<std::string>();
-        if (uri.rfind("sqlite:", 0) != 0) {
-            std::fprintf(stderr, "dmvlog query: store URI '%s' is not supported yet (sqlite:PATH)\n", uri.c_str());
-            return exit_usage;
-        }
-        path = uri.substr(7);
-        if (config_arg) {
-            auto loaded = load(config_arg, false);
-            if (!loaded) return exit_usage;
-            tz_name = loaded->cfg.agent.time_zone;
-        } else {
-            try {  // the configured time zone when a configuration is there; UTC otherwise
-                auto p = config::config_path(std::nullopt);
-                std::error_code ec;
-                if (std::filesystem::is_regular_file(p, ec)) tz_name = config::load_file(p).agent.time_zone;
-            } catch (const std::exception&) {
-            }
-        }
-    } else {
-        auto loaded = load(config_arg, false);
-        if (!loaded) return exit_usage;
-        path = loaded->cfg.store.path;
-        tz_name = loaded->cfg.agent.time_zone;
-    }
-    if (r.count("tz")) tz_name = r["tz"].as<std::string>();
+    auto where = read_target(r, "query");
+    if (!where) return exit_usage;
+    const std::string path = where->store_path, tz_name = where->tz_name;
 
     try {
         query::Zone zone(tz_name);

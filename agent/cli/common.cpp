@@ -3,6 +3,7 @@
 #include "agent/cli/cli.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <cxxopts.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -52,6 +53,39 @@ std::vector<std::string> split_list(const std::string& text) {
     }
     if (!cur.empty()) out.push_back(cur);
     return out;
+}
+
+std::optional<ReadTarget> read_target(const cxxopts::ParseResult& r, const std::string& command) {
+    ReadTarget t;
+    std::optional<std::string> config_arg;
+    if (r.count("config")) config_arg = r["config"].as<std::string>();
+    if (r.count("store")) {
+        auto uri = r["store"].as<std::string>();
+        if (uri.rfind("sqlite:", 0) != 0) {
+            std::fprintf(stderr, "dmvlog %s: store URI '%s' is not supported yet (sqlite:PATH)\n", command.c_str(), uri.c_str());
+            return std::nullopt;
+        }
+        t.store_path = uri.substr(7);
+        if (config_arg) {
+            t.loaded = load(config_arg, false);
+            if (!t.loaded) return std::nullopt;
+            t.tz_name = t.loaded->cfg.agent.time_zone;
+        } else {
+            try {  // the configured time zone when a configuration is there; UTC otherwise
+                auto p = config::config_path(std::nullopt);
+                std::error_code ec;
+                if (std::filesystem::is_regular_file(p, ec)) t.tz_name = config::load_file(p).agent.time_zone;
+            } catch (const std::exception&) {
+            }
+        }
+    } else {
+        t.loaded = load(config_arg, false);
+        if (!t.loaded) return std::nullopt;
+        t.store_path = t.loaded->cfg.store.path;
+        t.tz_name = t.loaded->cfg.agent.time_zone;
+    }
+    if (r.count("tz")) t.tz_name = r["tz"].as<std::string>();
+    return t;
 }
 
 namespace {

@@ -95,7 +95,8 @@ std::string format_duration(std::chrono::milliseconds d) {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"instance", "store", "logging", "agent", "xe", "collectors"};
+const std::vector<std::string> kTopKeys = {"instance", "store", "logging", "agent", "xe", "digest", "collectors"};
+const std::vector<std::string> kDigestKeys = {"format", "out", "post", "post_file", "post_env", "post_timeout", "post_retries", "top"};
 const std::vector<std::string> kXeKeys = {"session", "path", "max_file_size_mb", "max_rollover_files"};
 const std::vector<std::string> kInstanceKeys = {
     "name", "connection", "user", "password_file", "password_env", "password_credential",
@@ -199,6 +200,7 @@ public:
             else if (key == "logging") logging(*v, cfg.logging);
             else if (key == "agent") agent(*v, cfg.agent);
             else if (key == "xe") xe(*v, cfg.xe);
+            else if (key == "digest") digest(*v, cfg.digest);
             else if (key == "collectors") collectors(*v, cfg);
         }
         return cfg;
@@ -392,6 +394,38 @@ private:
         }
     }
 
+    void digest(const toml::node& node, Digest& d) {
+        const auto& t = r_.table(node, "digest");
+        r_.check_keys(t, "digest", kDigestKeys);
+        if (const auto* v = t.get("format")) {
+            d.format = r_.nonempty_string(*v, "digest.format");
+            if (d.format != "text" && d.format != "markdown" && d.format != "html" && d.format != "json")
+                r_.fail(v->source(), "digest.format", "must be text, markdown, html or json (got \"" + d.format + "\")");
+        }
+        if (const auto* v = t.get("out")) d.out = r_.nonempty_string(*v, "digest.out");
+        if (const auto* v = t.get("post")) {
+            d.post = r_.nonempty_string(*v, "digest.post");
+            if (!d.post.starts_with("http://") && !d.post.starts_with("https://"))
+                r_.fail(v->source(), "digest.post", "must be an http:// or https:// URL");
+        }
+        if (const auto* v = t.get("post_file")) d.post_file = r_.nonempty_string(*v, "digest.post_file");
+        if (const auto* v = t.get("post_env")) d.post_env = r_.nonempty_string(*v, "digest.post_env");
+        if (const auto* v = t.get("post_timeout"))
+            d.post_timeout = r_.bounded_duration(*v, "digest.post_timeout", std::chrono::minutes(5));
+        if (const auto* v = t.get("post_retries")) {
+            auto n = r_.integer(*v, "digest.post_retries");
+            if (n < 0 || n > 10) r_.fail(v->source(), "digest.post_retries", "must be 0 to 10");
+            d.post_retries = static_cast<int>(n);
+        }
+        if (const auto* v = t.get("top")) {
+            auto n = r_.integer(*v, "digest.top");
+            if (n < 1 || n > 100) r_.fail(v->source(), "digest.top", "must be 1 to 100");
+            d.top = static_cast<int>(n);
+        }
+        const int sources = !d.post.empty() + d.post_file.has_value() + d.post_env.has_value();
+        if (sources > 1) r_.fail(node.source(), "digest", "give at most one of post, post_file and post_env");
+    }
+
     void collectors(const toml::node& node, Config& cfg) {
         const auto& t = r_.table(node, "collectors");
         for (const auto& [k, v] : detail::in_file_order(t)) {
@@ -581,6 +615,26 @@ std::string resolve_password(const Instance& instance, const std::string& config
         std::string pw = strip_newline(std::move(r.content));
         if (pw.empty()) throw fail("password_credential", "credential '" + *instance.password_credential + "' is empty");
         return pw;
+    }
+    return "";
+}
+
+std::string resolve_digest_post(const Digest& digest, const std::string& config_file) {
+    if (!digest.post.empty()) return digest.post;
+    if (digest.post_file) {
+        std::filesystem::path p(*digest.post_file);
+        if (p.is_relative() && !config_file.empty()) p = std::filesystem::path(config_file).parent_path() / p;
+        ReadResult r = read_secret(p, "webhook URL file", false);
+        if (!r.error.empty()) throw ConfigError(config_file, 0, 0, "digest.post_file", r.error);
+        std::string url = strip_newline(std::move(r.content));
+        if (url.empty()) throw ConfigError(config_file, 0, 0, "digest.post_file", "webhook URL file " + p.string() + " is empty");
+        return url;
+    }
+    if (digest.post_env) {
+        const char* value = std::getenv(digest.post_env->c_str());
+        if (value == nullptr || *value == '\0')
+            throw ConfigError(config_file, 0, 0, "digest.post_env", "environment variable " + *digest.post_env + " is not set or empty");
+        return value;
     }
     return "";
 }

@@ -75,6 +75,19 @@ struct Xe {
     int max_rollover_files = 8;
 };
 
+// The blocking digest (`dmvlog digest`, dmvlog-digest.timer): where it goes when the command line does not say.
+struct Digest {
+    std::string format = "html";      // text, markdown, html or json: what --out gets
+    std::string out;                  // file to write ("" = standard output); {from} becomes the window start
+                                      // in agent.time_zone as YYYYMMDD-HHMM, {instance} the instance (or "all")
+    std::string post;                 // webhook URL ("" = none); post_file/post_env keep a secret URL out of the file
+    std::optional<std::string> post_file;
+    std::optional<std::string> post_env;
+    std::chrono::milliseconds post_timeout{10000};
+    int post_retries = 3;             // attempts after the first
+    int top = 5;                      // rows per list
+};
+
 struct Config {
     std::string source;               // file the configuration came from ("" for built-in defaults)
     std::vector<Instance> instances;
@@ -82,6 +95,7 @@ struct Config {
     Logging logging;
     Agent agent;
     Xe xe;
+    Digest digest;
     std::map<std::string, CollectorOverride> collectors;
     // Problems that do not stop the agent, formatted like ConfigError::what(); the caller logs them. None are
     // produced yet (a collector timeout longer than its interval is reported by collect::apply_overrides,
@@ -116,6 +130,11 @@ std::string format_duration(std::chrono::milliseconds d);
 // A relative password_file is taken relative to the directory of config_file (when config_file is not "").
 // One trailing newline ("\n" or "\r\n") is removed from a file or credential.
 std::string resolve_password(const Instance& instance, const std::string& config_file);
+
+// The digest's webhook URL: digest.post, else the file digest.post_file (relative to config_file's directory;
+// one trailing newline removed), else $digest.post_env. "" when none. Throws ConfigError when a named file or
+// variable cannot be read or is empty.
+std::string resolve_digest_post(const Digest& digest, const std::string& config_file);
 
 // Which configuration file to use: --config (if given), else $DMVLOG_CONFIG, else /etc/dmvlog/dmvlog.toml.
 std::filesystem::path config_path(const std::optional<std::string>& cli_value);
