@@ -49,6 +49,8 @@ th,td{text-align:left;padding:4px 6px;border-bottom:1px solid var(--line);vertic
 th{color:var(--muted);font-weight:600;white-space:nowrap}
 td.n{text-align:right;white-space:nowrap}
 code{font:12px/1.35 ui-monospace,"DejaVu Sans Mono",monospace;white-space:pre-wrap;word-break:break-word}
+td code{display:block;min-width:18em;max-width:40em}
+.t{white-space:nowrap}
 svg{width:100%;height:auto;display:block}
 .note{color:var(--muted);font-size:.85em}
 )css";
@@ -60,7 +62,7 @@ std::string card(const std::string& value, const std::string& key, const std::st
 
 // Blocked sessions over the window (a step area, one step per bucket) with the episodes as bands.
 std::string timeline_svg(const InstanceDigest& d, const query::Window& w, const query::Zone& zone) {
-    const double W = 640, H = 180, L = 34, R = 8, T = 10, B = 26;
+    const double W = 400, H = 150, L = 26, R = 6, T = 8, B = 22;
     const double pw = W - L - R, ph = H - T - B;
     int ymax = 1;
     for (int v : d.timeline) ymax = std::max(ymax, v);
@@ -106,7 +108,7 @@ std::string timeline_svg(const InstanceDigest& d, const query::Window& w, const 
 
 std::string bars_svg(const InstanceDigest& d) {
     if (d.head_blockers.empty()) return "";
-    const double W = 640, row = 30, L = 8;
+    const double W = 400, row = 26, L = 4;
     const double H = row * static_cast<double>(d.head_blockers.size()) + 6;
     double vmax = 1;
     for (const auto& h : d.head_blockers) vmax = std::max(vmax, h.blocked_session_seconds);
@@ -119,7 +121,7 @@ std::string bars_svg(const InstanceDigest& d) {
         const double y = 4 + row * static_cast<double>(i);
         const double w = std::max(2.0, (W - L - 8) * h.blocked_session_seconds / vmax);
         s += fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" rx=\"3\" fill=\"#e57373\"/>", L, y, w, row - 8);
-        s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" font-size=\"12\" fill=\"#1b1f24\">{}</text>", L + 6, y + row / 2 + 1,
+        s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" font-size=\"11\" fill=\"#1b1f24\">{}</text>", L + 6, y + row / 2 + 1,
                          esc(fmt::format("{} — {} blocked, {} episode{}", who(h.login, h.host, h.app),
                                          duration_text(h.blocked_session_seconds), h.episodes, h.episodes == 1 ? "" : "s")));
     }
@@ -145,6 +147,12 @@ std::string table_html(const HtmlTable& t) {
         s += "</tr>";
     }
     return s + "</tbody></table></div>";
+}
+
+// A time in a table: the clock time when it is on the window's first day, else date and time.
+std::string when(std::int64_t t, const query::Window& w, const query::Zone& zone) {
+    auto full = zone.display(t), first = zone.display(w.from);
+    return "<span class=\"t\">" + esc(full.substr(0, 10) == first.substr(0, 10) ? full.substr(11) : full) + "</span>";
 }
 
 std::string code(const std::string& s) { return s.empty() ? "" : "<code>" + esc(one_line(s, 600)) + "</code>"; }
@@ -186,7 +194,7 @@ std::string instance_html(const InstanceDigest& d, const query::Window& w, const
     HtmlTable eps{"Episodes", {"start", "end", "in window", "head", "sessions", "at once", "blocked", "max wait"},
                   {false, false, true, false, true, true, true, true}, {}};
     for (const auto& e : d.episodes)
-        eps.rows.push_back({esc(zone.display(e.start)) + (e.began_before ? " ◂" : ""), esc(zone.display(e.end)) + (e.continues_after ? " ▸" : ""),
+        eps.rows.push_back({when(e.start, w, zone) + (e.began_before ? " ◂" : ""), when(e.end, w, zone) + (e.continues_after ? " ▸" : ""),
                             esc(duration_text(secs(e.window_end - e.window_start))),
                             esc(fmt::format("{} {}", e.head_spid, who(e.head_login, e.head_host, e.head_app))),
                             std::to_string(e.sessions_blocked), std::to_string(e.max_sessions_blocked),
@@ -210,7 +218,7 @@ std::string instance_html(const InstanceDigest& d, const query::Window& w, const
     HtmlTable dls{"Deadlocks", {"time", "", "spid", "who", "mode", "statement"}, {false, false, true, false, false, false}, {}};
     for (const auto& x : d.deadlocks)
         for (const auto& pr : x.processes)
-            dls.rows.push_back({esc(zone.display(x.at)), pr.victim ? "<b>victim</b>" : "", std::to_string(pr.spid),
+            dls.rows.push_back({when(x.at, w, zone), pr.victim ? "<b>victim</b>" : "", std::to_string(pr.spid),
                                 esc(who(pr.login, pr.host, pr.app)), esc(pr.lock_mode), code(pr.statement)});
     s += table_html(dls);
     HtmlTable cpu{"Top CPU queries (context)", {"query hash", "executions", "cpu", "share", "statement"}, {false, true, true, true, false}, {}};
