@@ -132,7 +132,7 @@ TEST(ConfigErrors, UnknownKeySuggestsTheNearest) {
               "(allowed keys: enabled, interval, timeout, retention, params)");
     EXPECT_EQ(error_of("[[instances]]\nname = \"a\"\n"),
               "t.toml:1:3: instances: unknown key; did you mean 'instance'? "
-              "(allowed keys: instance, store, logging, agent, xe, collectors)");
+              "(allowed keys: instance, store, logging, agent, xe, digest, collectors)");
     EXPECT_THAT(error_of(kInstance + "pasword_file = \"/x\"\n"),
                 HasSubstr("t.toml:4:1: instance[0].pasword_file: unknown key; did you mean 'password_file'?"));
     EXPECT_THAT(error_of("[agent]\ntimezone = \"UTC\"\n"),
@@ -457,6 +457,33 @@ TEST(ConfigPath, CommandLineThenEnvironmentThenDefault) {
     EXPECT_EQ(config_path(std::nullopt), std::filesystem::path("/etc/dmvlog/dmvlog.toml"));
     setenv("DMVLOG_CONFIG", "", 1);
     EXPECT_EQ(config_path(std::nullopt), std::filesystem::path("/etc/dmvlog/dmvlog.toml"));
+}
+
+TEST(ConfigParse, DigestSection) {
+    auto cfg = parse("[digest]\nformat = \"markdown\"\nout = \"/var/lib/dmvlog/d-{from}.md\"\n"
+                     "post_env = \"HOOK\"\npost_timeout = \"3s\"\npost_retries = 0\ntop = 10\n", "t.toml");
+    EXPECT_EQ(cfg.digest.format, "markdown");
+    EXPECT_EQ(cfg.digest.out, "/var/lib/dmvlog/d-{from}.md");
+    EXPECT_EQ(cfg.digest.post_env, std::optional<std::string>("HOOK"));
+    EXPECT_EQ(cfg.digest.post_timeout, 3s);
+    EXPECT_EQ(cfg.digest.post_retries, 0);
+    EXPECT_EQ(cfg.digest.top, 10);
+    ::setenv("DMVLOG_TEST_HOOK", "https://hooks.example.com/x", 1);
+    Digest d;
+    d.post_env = "DMVLOG_TEST_HOOK";
+    EXPECT_EQ(resolve_digest_post(d, "t.toml"), "https://hooks.example.com/x");
+    d.post_env = "DMVLOG_TEST_HOOK_UNSET";
+    EXPECT_THROW(resolve_digest_post(d, "t.toml"), ConfigError);
+}
+
+TEST(ConfigErrors, DigestMistakesNameTheKeyAndLine) {
+    EXPECT_EQ(error_of("[digest]\nformat = \"pdf\"\n"),
+              "t.toml:2:10: digest.format: must be text, markdown, html or json (got \"pdf\")");
+    EXPECT_THAT(error_of("[digest]\npost = \"ftp://x\"\n"), HasSubstr("t.toml:2:8: digest.post: must be an http:// or https:// URL"));
+    EXPECT_THAT(error_of("[digest]\npost_retries = 11\n"), HasSubstr("t.toml:2:16: digest.post_retries: must be 0 to 10"));
+    EXPECT_THAT(error_of("[digest]\npost = \"https://a/b\"\npost_env = \"X\"\n"),
+                HasSubstr("digest: give at most one of post, post_file and post_env"));
+    EXPECT_THAT(error_of("[digest]\nformt = \"html\"\n"), HasSubstr("t.toml:2:1: digest.formt: unknown key; did you mean 'format'?"));
 }
 
 }  // namespace

@@ -48,6 +48,12 @@ TEST(ExampleConfig, ShowsTheDefaults) {
     EXPECT_EQ(cfg.logging.level, defaults.logging.level);
     EXPECT_EQ(cfg.agent.time_zone, defaults.agent.time_zone);
     EXPECT_EQ(cfg.agent.splay, defaults.agent.splay);
+    EXPECT_EQ(cfg.digest.format, defaults.digest.format);
+    EXPECT_EQ(cfg.digest.out, defaults.digest.out);
+    EXPECT_EQ(cfg.digest.post, defaults.digest.post);
+    EXPECT_EQ(cfg.digest.post_timeout, defaults.digest.post_timeout);
+    EXPECT_EQ(cfg.digest.post_retries, defaults.digest.post_retries);
+    EXPECT_EQ(cfg.digest.top, defaults.digest.top);
 }
 
 TEST(ExampleConfig, MentionsEveryKey) {
@@ -55,11 +61,12 @@ TEST(ExampleConfig, MentionsEveryKey) {
     for (const char* key : {"name", "connection", "user", "password_file", "password_env", "password_credential",
                             "login_timeout", "lock_timeout", "include_databases", "exclude_databases", "kind", "path",
                             "busy_timeout", "level", "time_zone", "splay", "enabled", "interval", "timeout",
-                            "retention", "params"}) {
+                            "retention", "params", "format", "out", "post", "post_file", "post_env", "post_timeout",
+                            "post_retries", "top"}) {
         const std::regex assignment("(^|\\n)#? ?" + std::string(key) + " = ");
         EXPECT_TRUE(std::regex_search(text, assignment)) << key;
     }
-    for (const char* section : {"[[instance]]", "[store]", "[logging]", "[agent]", "[collectors."}) {
+    for (const char* section : {"[[instance]]", "[store]", "[logging]", "[agent]", "[xe]", "[digest]", "[collectors."}) {
         EXPECT_NE(text.find(section), std::string::npos) << section;
     }
 }

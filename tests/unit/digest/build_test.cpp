@@ -205,3 +205,36 @@ TEST_F(DigestFixture, InstancesAreSeparate) {
 
 }  // namespace
 }  // namespace dmvlog::digest::testing
+
+namespace dmvlog::digest::testing {
+namespace {
+
+// The night the clocks go back in Berlin (2026-10-25 03:00 CEST -> 02:00 CET, at 01:00 UTC) has two clock
+// hours 02:00-03:00; a wait across the change counts 30 s in each, and each window says which hour it is.
+TEST_F(DigestFixture, AWaitAcrossTheDaylightSavingChangeCountsOnceInEachHour) {
+    threshold(5, "2026-10-24 20:00:00");
+    std::vector<std::string> ev;
+    Bpr a;
+    a.head_tran_started = "2026-10-25T00:59:00.000";
+    wait_reports(ev, a, "2026-10-25 00:59:30", "2026-10-25 01:00:30");
+    write_events(ev);
+    query::Zone berlin("Europe/Berlin");
+    auto w1 = last_complete_hour(berlin, ticks("2026-10-25 01:10:00"));
+    auto w2 = last_complete_hour(berlin, ticks("2026-10-25 02:10:00"));
+    Options o;
+    o.zone = &berlin;
+    o.window = w1;
+    auto d1 = build(store->handle(), o);
+    o.window = w2;
+    auto d2 = build(store->handle(), o);
+    EXPECT_DOUBLE_EQ(d1.instances[0].headline.blocked_session_seconds, 30.0);
+    EXPECT_DOUBLE_EQ(d2.instances[0].headline.blocked_session_seconds, 30.0);
+    EXPECT_EQ(d1.instances[0].headline.episodes, 1);
+    EXPECT_EQ(d2.instances[0].headline.episodes, 1);
+    EXPECT_DOUBLE_EQ(d2.instances[0].previous.blocked_session_seconds, 30.0);   // the previous window is w1
+    EXPECT_NE(render_text(d1, berlin, false).find("2026-10-25 02:00 CEST–02:00 CET"), std::string::npos);
+    EXPECT_NE(render_text(d2, berlin, false).find("2026-10-25 02:00–03:00 CET"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dmvlog::digest::testing
