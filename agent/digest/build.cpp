@@ -13,6 +13,7 @@
 #include "agent/digest/digest.h"
 #include "agent/query/questions.h"
 #include "agent/query/sql.h"
+#include "agent/xe/envelope.h"
 
 namespace dmvlog::digest {
 
@@ -33,6 +34,7 @@ struct Report {
     std::optional<std::int64_t> blocked_hash;
     std::string blocked_login, blocked_app, lock_mode, resource_type;
     std::optional<std::int64_t> database_id, object_id, hobt_id;
+    std::int64_t event_id = 0;
 };
 
 // One blocked session's wait: [from, to), with what it waited on.
@@ -48,13 +50,6 @@ struct Built {
     blocking::Episode ep;
     std::vector<Interval> intervals;
 };
-
-std::optional<std::int64_t> tran_started(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    auto t = parse_timestamp(text);
-    if (!t) return std::nullopt;
-    return t->utc_ticks;
-}
 
 std::vector<Report> read_reports(sqlite3* db, const std::string& instance, std::int64_t from, std::int64_t to) {
     std::vector<Report> out;
@@ -88,6 +83,7 @@ std::vector<Report> read_reports(sqlite3* db, const std::string& instance, std::
         r.object_id = s.opt_i64(19);
         if (!r.object_id) r.object_id = s.opt_i64(22);
         r.hobt_id = s.opt_i64(20);
+        r.event_id = s.i64(24);
         out.push_back(std::move(r));
     }
     return out;
@@ -225,6 +221,52 @@ private:
     std::map<std::int64_t, std::string> dbs_;
     std::map<std::pair<std::int64_t, std::int64_t>, std::string> objects_;
 };
+
+// How long the head's transaction had been open at the end of its episode. The head's lasttranstarted when
+// the report has it; a sleeping head's report has none (SQL Server leaves it out), so then a lower bound: its
+// transaction was open before its last batch completed, and before the first blocked task began to wait.
+// Report times are the server's local time: utc_offset_minutes of the instance's snapshots converts them.
+struct TranAge {
+    std::optional<double> seconds;
+    bool at_least = false;
+};
+TranAge tran_age(sqlite3* db, const Built& b, const std::vector<Report>& reports, std::int64_t end, int offset_minutes) {
+    TranAge out;
+    const Report* last = nullptr;
+    for (auto i : b.ep.report_indices)
+        if (!last || reports[i].row.event_time.utc_ticks > last->row.event_time.utc_ticks) last = &reports[i];
+    std::optional<std::int64_t> began;
+    if (last && query::has_table(db, "xe_events")) {
+        Stmt s(db, query::analysis_sql("digest", "raw_event"));
+        s.bind(":event_id", last->event_id);
+        if (s.step()) {
+            auto ev = xe::parse_event(s.view(0));
+            const auto* bpr = ev.blocked_process_report();
+            if (ev.ok() && bpr) {
+                const auto off = static_cast<std::int64_t>(offset_minutes) * kTicksPerMinute;
+                auto local = [&](const std::optional<std::string>& t) -> std::optional<std::int64_t> {
+                    if (!t) return std::nullopt;
+                    auto p = parse_timestamp(*t);
+                    if (!p) return std::nullopt;
+                    return p->has_offset ? p->utc_ticks : p->utc_ticks - off;
+                };
+                if (auto t = local(bpr->blocking.last_tran_started)) {
+                    began = t;
+                } else if (auto c = local(bpr->blocking.last_batch_completed);
+                           c && bpr->blocking.trancount.value_or(0) > 0) {
+                    began = std::min(*c, b.ep.start.utc_ticks);
+                    out.at_least = true;
+                }
+            }
+        }
+    }
+    if (!began) {
+        began = b.ep.start.utc_ticks;   // the head held the lock since the first wait began, at least
+        out.at_least = true;
+    }
+    if (end >= *began) out.seconds = secs(end - *began);
+    return out;
+}
 
 std::string text_of(const std::map<std::int64_t, std::string>& texts, std::optional<std::int64_t> hash) {
     if (!hash) return "";
@@ -398,6 +440,12 @@ InstanceDigest build_instance(sqlite3* db, const std::string& instance, const Op
         d.notes.push_back("'blocked process threshold (s)' is 0 or unknown: SQL Server writes no blocked-process "
                           "reports; `dmvlog xe setup --set-threshold N` sets it");
 
+    int offset_minutes = 0;
+    {
+        Stmt s(db, query::analysis_sql("digest", "utc_offset"));
+        s.bind(":instance", instance).bind(":to", store_text(w.to));
+        if (s.step()) offset_minutes = static_cast<int>(s.i64(0));
+    }
     const auto reports = read_reports(db, instance, prev.from - kMargin, w.to + kMargin);
     const auto built = build_all(reports);
     d.headline = headline_of(built, w, o.buckets, &d.timeline);
@@ -509,9 +557,10 @@ InstanceDigest build_instance(sqlite3* db, const std::string& instance, const Op
         h.blocked_session_seconds += e.blocked_session_seconds;
         h.longest_episode_s = std::max(h.longest_episode_s, dur);
         h.sessions_blocked += e.sessions_blocked;
-        if (auto began = tran_started(b.ep.head_last_tran_started)) {
-            const double age = secs(e.window_end - *began);
-            if (age >= 0 && (!h.open_transaction_s || age > *h.open_transaction_s)) h.open_transaction_s = age;
+        auto age = tran_age(db, b, reports, e.window_end, offset_minutes);
+        if (age.seconds && (!h.open_transaction_s || *age.seconds > *h.open_transaction_s)) {
+            h.open_transaction_s = age.seconds;
+            h.open_transaction_at_least = age.at_least;
         }
         d.episodes.push_back(std::move(e));
     }

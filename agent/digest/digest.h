@@ -31,6 +31,7 @@ struct HeadBlocker {
     std::string statement;                // the head's input buffer (what it ran last), "" when not known
     std::string status;                   // sleeping (idle with an open transaction) or running/suspended
     std::optional<double> open_transaction_s;  // longest age of its open transaction at the end of an episode
+    bool open_transaction_at_least = false;    // a lower bound: the report had no lasttranstarted (a sleeping head)
     int episodes = 0;
     double blocked_session_seconds = 0;
     double longest_episode_s = 0;

@@ -188,7 +188,7 @@ std::string instance_html(const InstanceDigest& d, const query::Window& w, const
                     {false, false, false, false, true, true, true, true, false}, {}};
     for (const auto& x : d.head_blockers)
         heads.rows.push_back({esc(x.login), esc(x.host), esc(x.app), esc(x.status),
-                              x.open_transaction_s ? esc(duration_text(*x.open_transaction_s)) : "", std::to_string(x.episodes),
+                              x.open_transaction_s ? esc((x.open_transaction_at_least ? "≥ " : "") + duration_text(*x.open_transaction_s)) : "", std::to_string(x.episodes),
                               esc(duration_text(x.blocked_session_seconds)), esc(duration_text(x.longest_episode_s)), code(x.statement)});
     s += table_html(heads);
     HtmlTable eps{"Episodes", {"start", "end", "in window", "head", "sessions", "at once", "blocked", "max wait"},

@@ -69,6 +69,7 @@ J instance_json(const InstanceDigest& d, const query::Window& w, const query::Zo
                           {"status", opt_text(h.status)},
                           {"statement", opt_text(h.statement)},
                           {"open_transaction_s", h.open_transaction_s ? J(round3(*h.open_transaction_s)) : J(nullptr)},
+                          {"open_transaction_at_least", h.open_transaction_at_least},
                           {"episodes", h.episodes},
                           {"blocked_session_seconds", round3(h.blocked_session_seconds)},
                           {"longest_episode_s", round3(h.longest_episode_s)},

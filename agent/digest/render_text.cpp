@@ -94,7 +94,7 @@ std::string instance_text(const InstanceDigest& d, const query::Window& w, const
                {false, false, false, false, true, true, true, true, false}, {}};
     for (const auto& x : d.head_blockers)
         heads.rows.push_back({x.login, x.host, x.app, x.status,
-                              x.open_transaction_s ? duration_text(*x.open_transaction_s) : "",
+                              x.open_transaction_s ? (x.open_transaction_at_least ? "≥ " : "") + duration_text(*x.open_transaction_s) : "",
                               std::to_string(x.episodes), duration_text(x.blocked_session_seconds),
                               duration_text(x.longest_episode_s), one_line(x.statement, cut)});
     out += render_grid(heads, md);

@@ -7,7 +7,7 @@ SELECT event_time, monitor_loop, blocked_spid, blocked_wait_time_ms, wait_resour
        blocking_last_tran_started, blocking_status, blocking_login, blocking_host, blocking_app,
        blocking_transaction_name, blocking_input_buffer_hash, blocked_input_buffer_hash, blocked_login,
        blocked_app, blocked_lock_mode, wait_resource_type, wait_database_id, wait_object_id, wait_hobt_id,
-       database_id, object_id, index_id
+       database_id, object_id, index_id, event_id
 FROM blocked_process_reports
 WHERE instance = :instance AND event_time >= :from AND event_time < :to
 ORDER BY event_time
@@ -53,3 +53,10 @@ ORDER BY collected_at DESC LIMIT 1
 
 -- name: instances
 SELECT instance FROM snapshots UNION SELECT instance FROM collector_runs ORDER BY 1
+
+-- name: raw_event
+SELECT raw_xml FROM xe_events WHERE event_id = :event_id
+
+-- name: utc_offset
+SELECT utc_offset_minutes FROM snapshots WHERE instance = :instance AND collected_at < :to
+ORDER BY collected_at DESC LIMIT 1

@@ -56,6 +56,7 @@ TEST_F(TwoWaits, HeadlineFromWaitIntervals) {
     EXPECT_DOUBLE_EQ(h.blocked_session_seconds, 180.0);
     ASSERT_TRUE(h.open_transaction_s);
     EXPECT_DOUBLE_EQ(*h.open_transaction_s, 180.0);   // began 09:59:00, episode's last report 10:02:00
+    EXPECT_FALSE(h.open_transaction_at_least);
 
     ASSERT_EQ(x.blocked_statements.size(), 2u);
     EXPECT_EQ(x.blocked_statements[0].statement, "UPDATE dbo.Orders SET Status = 2 WHERE OrderId = @id");
@@ -173,6 +174,21 @@ TEST_F(DigestFixture, TwoEpisodesOfOneHeadAndADeadlock) {
         if (p.victim && !p.statement.empty()) victim_has_statement = true;
     EXPECT_TRUE(victim_has_statement);
     EXPECT_FALSE(dl.objects.empty());
+}
+
+TEST_F(DigestFixture, ASleepingHeadWithoutLastTranStartedGetsALowerBound) {
+    threshold(5);
+    std::vector<std::string> ev;
+    Bpr a;
+    a.head_tran_started = "";   // as SQL Server writes a sleeping blocker: lastbatchcompleted 09:58:30, no lasttranstarted
+    wait_reports(ev, a, "2026-11-23 10:00:00", "2026-11-23 10:01:00");
+    write_events(ev);
+    auto d = digest("2026-11-23 10:00:00", "2026-11-23 11:00:00");
+    const auto& h = d.instances[0].head_blockers.at(0);
+    ASSERT_TRUE(h.open_transaction_s);
+    EXPECT_TRUE(h.open_transaction_at_least);
+    EXPECT_DOUBLE_EQ(*h.open_transaction_s, 150.0);   // 09:58:30 to the episode's end at 10:01:00
+    EXPECT_NE(render_text(d, query::Zone(), false).find("≥ 2m 30s"), std::string::npos);
 }
 
 TEST_F(DigestFixture, WithoutBlockedProcessReportsTheDigestSaysSo) {

@@ -45,12 +45,14 @@ inline std::string bpr_xml(const Bpr& b) {
         R"x(status="suspended" lockMode="U" loginname="app_oltp" hostname="WEB01" clientapp="Shop" isolationlevel="read committed (2)" )x"
         R"x(currentdb="7"><executionStack><frame line="1" stmtstart="0" sqlhandle="0x0200"/></executionStack>)x"
         R"x(<inputbuf>{6}</inputbuf></process></blocked-process>)x"
-        R"x(<blocking-process><process status="sleeping" spid="{3}" sbid="0" ecid="0" trancount="1" lasttranstarted="{11}" )x"
+        R"x(<blocking-process><process status="sleeping" spid="{3}" sbid="0" ecid="0" trancount="1" {11})x"
         R"x(loginname="{7}" hostname="{8}" clientapp="{9}" transactionname="user_transaction" currentdb="7">)x"
         R"x(<executionStack/><inputbuf>{10}</inputbuf></process></blocking-process>)x"
         R"x(</blocked-process-report></value></data></event>)x",
         iso_z(b.at), b.loop, b.blocked, b.blocking, b.wait_ms, b.resource, b.blocked_sql, b.head_login, b.head_host,
-        b.head_app, b.head_sql, b.head_tran_started);
+        b.head_app, b.head_sql,
+        b.head_tran_started.empty() ? std::string("lastbatchcompleted=\"2026-11-23T09:58:30.000\" ")
+                                    : "lasttranstarted=\"" + b.head_tran_started + "\" ");
 }
 
 inline std::string deadlock_xml(const std::string& at) {
