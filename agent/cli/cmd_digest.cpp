@@ -11,7 +11,7 @@
 #include "agent/digest/digest.h"
 #include "agent/digest/format.h"
 #include "agent/digest/post.h"
-#include "agent/query/sql.h"
+#include "agent/query/open.h"
 #include "agent/store/sqlite_store.h"
 
 namespace dmvlog::cli {
@@ -72,7 +72,7 @@ bool write_file(const std::string& path, const std::string& text, std::string& e
 
 int cmd_digest(const Args& args) {
     cxxopts::Options opts("dmvlog digest", kUsage);
-    opts.add_options()("store", "store URI (sqlite:PATH)", cxxopts::value<std::string>())(
+    opts.add_options()("store", "store URI (sqlite:PATH or postgres:CONNINFO)", cxxopts::value<std::string>())(
         "instance", "instance name(s), comma separated (default: all in the store)", cxxopts::value<std::string>())(
         "from", "window start (inclusive)", cxxopts::value<std::string>())(
         "to", "window end (exclusive)", cxxopts::value<std::string>())(
@@ -142,14 +142,8 @@ int cmd_digest(const Args& args) {
         }
         if (r.count("instance")) o.instances = split_list(r["instance"].as<std::string>());
 
-        std::error_code ec;
-        if (!std::filesystem::is_regular_file(where->store_path, ec)) {
-            std::fprintf(stderr, "dmvlog digest: no store at %s\n", where->store_path.c_str());
-            return exit_runtime;
-        }
-        store::SqliteStore st(where->store_path, std::chrono::milliseconds(5000), true);
-        query::tune_for_reading(st.handle());
-        d = digest::build(st.handle(), o);
+        auto db = query::open_reader(where->store_uri, where->store_password);
+        d = digest::build(db.get(), o);
         if (!o.instances.empty())
             for (const auto& inst : d.instances)
                 if (inst.source.empty() && inst.episodes.empty() && inst.top_cpu.empty() && inst.top_waits.empty())

@@ -5,6 +5,7 @@
 
 #include "agent/cli/cli.h"
 #include "agent/cli/common.h"
+#include "agent/query/open.h"
 #include "agent/query/questions.h"
 #include "agent/query/report.h"
 #include "agent/query/sql.h"
@@ -34,7 +35,7 @@ std::string usage() {
 int cmd_query(const Args& args) {
     cxxopts::Options opts("dmvlog query", usage());
     opts.add_options()("name", "the question", cxxopts::value<std::string>())(
-        "store", "store URI (sqlite:PATH)", cxxopts::value<std::string>())(
+        "store", "store URI (sqlite:PATH or postgres:CONNINFO)", cxxopts::value<std::string>())(
         "instance", "instance name(s), comma separated (default: all in the store)", cxxopts::value<std::string>())(
         "from", "window start (inclusive)", cxxopts::value<std::string>())(
         "to", "window end (exclusive)", cxxopts::value<std::string>())(
@@ -80,7 +81,7 @@ int cmd_query(const Args& args) {
 
     auto where = read_target(r, "query");
     if (!where) return exit_usage;
-    const std::string path = where->store_path, tz_name = where->tz_name;
+    const std::string tz_name = where->tz_name;
 
     try {
         query::Zone zone(tz_name);
@@ -101,15 +102,9 @@ int cmd_query(const Args& args) {
         o.all = r.count("all") > 0;
         if (r.count("instance")) o.instances = split_list(r["instance"].as<std::string>());
 
-        std::error_code ec;
-        if (!std::filesystem::is_regular_file(path, ec)) {
-            std::fprintf(stderr, "dmvlog query: no store at %s\n", path.c_str());
-            return exit_runtime;
-        }
-        store::SqliteStore st(path, std::chrono::milliseconds(5000), true);
-        query::tune_for_reading(st.handle());
+        auto db = query::open_reader(where->store_uri, where->store_password);
         if (!o.instances.empty()) {
-            auto known_instances = query::store_instances(st.handle());
+            auto known_instances = query::store_instances(db.get());
             for (const auto& i : o.instances) {
                 if (std::find(known_instances.begin(), known_instances.end(), i) == known_instances.end()) {
                     std::string list;
@@ -120,7 +115,7 @@ int cmd_query(const Args& args) {
                 }
             }
         }
-        auto report = query::run_question(st.handle(), name, o);
+        auto report = query::run_question(db.get(), name, o);
         auto text = query::render(report, format, zone, format == query::Format::table ? query::terminal_width() : 0);
         std::fwrite(text.data(), 1, text.size(), stdout);
         if (format == query::Format::csv)

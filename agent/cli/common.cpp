@@ -55,17 +55,23 @@ std::vector<std::string> split_list(const std::string& text) {
     return out;
 }
 
+std::string store_uri(const config::Config& cfg) {
+    if (cfg.store.kind == "postgres") return "postgres:" + cfg.store.conninfo;
+    return "sqlite:" + cfg.store.path;
+}
+
 std::optional<ReadTarget> read_target(const cxxopts::ParseResult& r, const std::string& command) {
     ReadTarget t;
     std::optional<std::string> config_arg;
     if (r.count("config")) config_arg = r["config"].as<std::string>();
     if (r.count("store")) {
         auto uri = r["store"].as<std::string>();
-        if (uri.rfind("sqlite:", 0) != 0) {
-            std::fprintf(stderr, "dmvlog %s: store URI '%s' is not supported yet (sqlite:PATH)\n", command.c_str(), uri.c_str());
+        if (uri.rfind("sqlite:", 0) != 0 && uri.rfind("postgres:", 0) != 0) {
+            std::fprintf(stderr, "dmvlog %s: store URI '%s' is not supported (sqlite:PATH or postgres:CONNINFO)\n",
+                         command.c_str(), uri.c_str());
             return std::nullopt;
         }
-        t.store_path = uri.substr(7);
+        t.store_uri = uri;
         if (config_arg) {
             t.loaded = load(config_arg, false);
             if (!t.loaded) return std::nullopt;
@@ -81,7 +87,13 @@ std::optional<ReadTarget> read_target(const cxxopts::ParseResult& r, const std::
     } else {
         t.loaded = load(config_arg, false);
         if (!t.loaded) return std::nullopt;
-        t.store_path = t.loaded->cfg.store.path;
+        t.store_uri = store_uri(t.loaded->cfg);
+        try {
+            t.store_password = config::resolve_store_password(t.loaded->cfg.store, t.loaded->cfg.source);
+        } catch (const config::ConfigError& e) {
+            std::fprintf(stderr, "dmvlog %s: configuration error: %s\n", command.c_str(), e.what());
+            return std::nullopt;
+        }
         t.tz_name = t.loaded->cfg.agent.time_zone;
     }
     if (r.count("tz")) t.tz_name = r["tz"].as<std::string>();

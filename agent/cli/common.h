@@ -29,15 +29,19 @@ void setup_logging(const std::string& level);
 int parse_or_usage(cxxopts::Options& opts, const std::string& name, const std::vector<std::string>& args,
                    cxxopts::ParseResult& out);
 
-// Where a reading command (query, digest) reads and how it shows times: --store sqlite:PATH or the
+// Where a reading command (query, digest) reads and how it shows times: --store URI or the
 // configured store; --tz, else agent.time_zone of the configuration (--config, $DMVLOG_CONFIG or the default
 // file when there is one), else UTC. nullopt after printing the problem (exit status 2). loaded is set when
 // a configuration file was read.
 struct ReadTarget {
-    std::string store_path;
+    std::string store_uri;            // sqlite:PATH or postgres:CONNINFO
+    std::string store_password;       // the configured store's password, when it has one
     std::string tz_name = "UTC";
     std::optional<Loaded> loaded;
 };
+// The URI of the configured store.
+std::string store_uri(const config::Config& cfg);
+
 std::optional<ReadTarget> read_target(const cxxopts::ParseResult& r, const std::string& command);
 
 // Splits "a,b,c".

@@ -101,7 +101,8 @@ const std::vector<std::string> kXeKeys = {"session", "path", "max_file_size_mb",
 const std::vector<std::string> kInstanceKeys = {
     "name", "connection", "user", "password_file", "password_env", "password_credential",
     "login_timeout", "lock_timeout", "include_databases", "exclude_databases"};
-const std::vector<std::string> kStoreKeys = {"kind", "path", "busy_timeout"};
+const std::vector<std::string> kStoreKeys = {"kind", "path", "busy_timeout", "conninfo", "password_file", "password_env",
+                                          "password_credential"};
 const std::vector<std::string> kLoggingKeys = {"level"};
 const std::vector<std::string> kAgentKeys = {"time_zone", "splay"};
 const std::vector<std::string> kOverrideKeys = {"enabled", "interval", "timeout", "retention", "params"};
@@ -313,19 +314,33 @@ private:
             const std::string key = "store." + name;
             if (name == "kind") {
                 s.kind = r_.string(*v, key);
-                if (s.kind == "postgres" || s.kind == "sqlserver") {
+                if (s.kind == "sqlserver") {
                     r_.fail(v->source(), key,
-                            "store kind \"" + s.kind + "\" is not supported yet; this version supports only \"sqlite\"");
+                            "store kind \"sqlserver\" is not supported yet; this version supports \"sqlite\" and \"postgres\"");
                 }
-                if (s.kind != "sqlite") {
-                    r_.fail(v->source(), key, "unknown store kind \"" + s.kind + "\"; supported: \"sqlite\"");
+                if (s.kind != "sqlite" && s.kind != "postgres") {
+                    r_.fail(v->source(), key, "unknown store kind \"" + s.kind + "\"; supported: \"sqlite\", \"postgres\"");
                 }
             } else if (name == "path") {
                 s.path = r_.nonempty_string(*v, key);
             } else if (name == "busy_timeout") {
                 s.busy_timeout = r_.bounded_duration(*v, key, kMaxIntMilliseconds);
+            } else if (name == "conninfo") {
+                s.conninfo = r_.nonempty_string(*v, key);
+                if (s.conninfo.find("password=") != std::string::npos || s.conninfo.find(":@") != std::string::npos)
+                    r_.fail(v->source(), key, "must not hold the password: use password_file, password_env or password_credential");
+            } else if (name == "password_file") {
+                s.password_file = r_.nonempty_string(*v, key);
+            } else if (name == "password_env") {
+                s.password_env = r_.nonempty_string(*v, key);
+            } else if (name == "password_credential") {
+                s.password_credential = r_.nonempty_string(*v, key);
             }
         }
+        if (s.kind == "postgres" && s.conninfo.empty())
+            r_.fail(t.source(), "store.conninfo", "missing: kind = \"postgres\" needs conninfo = \"host=... dbname=...\"");
+        const int passwords = s.password_file.has_value() + s.password_env.has_value() + s.password_credential.has_value();
+        if (passwords > 1) r_.fail(t.source(), "store", "give at most one of password_file, password_env and password_credential");
     }
 
     void logging(const toml::node& node, Logging& l) {
@@ -617,6 +632,15 @@ std::string resolve_password(const Instance& instance, const std::string& config
         return pw;
     }
     return "";
+}
+
+std::string resolve_store_password(const Store& store, const std::string& config_file) {
+    Instance as;   // the store's password sources work exactly like an instance's
+    as.name = "store";
+    as.password_file = store.password_file;
+    as.password_env = store.password_env;
+    as.password_credential = store.password_credential;
+    return resolve_password(as, config_file);
 }
 
 std::string resolve_digest_post(const Digest& digest, const std::string& config_file) {

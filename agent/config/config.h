@@ -42,9 +42,13 @@ struct Instance {
 };
 
 struct Store {
-    std::string kind = "sqlite";      // "sqlite" (later: "postgres", "sqlserver")
-    std::string path = "/var/lib/dmvlog/dmvlog.db";
-    std::chrono::milliseconds busy_timeout{5000};
+    std::string kind = "sqlite";      // "sqlite" or "postgres" (later: "sqlserver")
+    std::string path = "/var/lib/dmvlog/dmvlog.db";   // sqlite
+    std::chrono::milliseconds busy_timeout{5000};     // sqlite
+    std::string conninfo;             // postgres: libpq connection string, without the password
+    std::optional<std::string> password_file;          // postgres: as for an instance
+    std::optional<std::string> password_env;
+    std::optional<std::string> password_credential;
 };
 
 // Per-collector overrides from [collectors.NAME]; unset fields keep the declaration's defaults.
@@ -130,6 +134,10 @@ std::string format_duration(std::chrono::milliseconds d);
 // A relative password_file is taken relative to the directory of config_file (when config_file is not "").
 // One trailing newline ("\n" or "\r\n") is removed from a file or credential.
 std::string resolve_password(const Instance& instance, const std::string& config_file);
+
+// The store's password (postgres) from password_file, password_env or the systemd credential; "" when none
+// is configured. Throws ConfigError like resolve_password.
+std::string resolve_store_password(const Store& store, const std::string& config_file);
 
 // The digest's webhook URL: digest.post, else the file digest.post_file (relative to config_file's directory;
 // one trailing newline removed), else $digest.post_env. "" when none. Throws ConfigError when a named file or

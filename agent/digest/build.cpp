@@ -51,7 +51,7 @@ struct Built {
     std::vector<Interval> intervals;
 };
 
-std::vector<Report> read_reports(sqlite3* db, const std::string& instance, std::int64_t from, std::int64_t to) {
+std::vector<Report> read_reports(query::Db* db, const std::string& instance, std::int64_t from, std::int64_t to) {
     std::vector<Report> out;
     if (!query::has_table(db, "blocked_process_reports")) return out;
     Stmt s(db, query::analysis_sql("digest", "reports"));
@@ -179,7 +179,7 @@ Concurrency concurrency(const std::vector<Clip>& clips, const query::Window& w, 
 
 class Names {
 public:
-    Names(sqlite3* db, std::string instance) : db_(db), instance_(std::move(instance)) {
+    Names(query::Db* db, std::string instance) : db_(db), instance_(std::move(instance)) {
         has_index_usage_ = query::has_table(db, "index_usage");
     }
     std::string database(std::int64_t id) {
@@ -215,7 +215,7 @@ public:
     }
 
 private:
-    sqlite3* db_;
+    query::Db* db_;
     std::string instance_;
     bool has_index_usage_ = false;
     std::map<std::int64_t, std::string> dbs_;
@@ -230,7 +230,7 @@ struct TranAge {
     std::optional<double> seconds;
     bool at_least = false;
 };
-TranAge tran_age(sqlite3* db, const Built& b, const std::vector<Report>& reports, std::int64_t end, int offset_minutes) {
+TranAge tran_age(query::Db* db, const Built& b, const std::vector<Report>& reports, std::int64_t end, int offset_minutes) {
     TranAge out;
     const Report* last = nullptr;
     for (auto i : b.ep.report_indices)
@@ -299,7 +299,7 @@ Headline headline_of(const std::vector<Built>& built, const query::Window& w, in
     return h;
 }
 
-int count_deadlocks(sqlite3* db, const std::string& instance, const query::Window& w) {
+int count_deadlocks(query::Db* db, const std::string& instance, const query::Window& w) {
     if (!query::has_table(db, "deadlocks")) return 0;
     Stmt s(db, query::analysis_sql("digest", "deadlocks"));
     s.bind(":instance", instance).bind(":from", store_text(w.from)).bind(":to", store_text(w.to));
@@ -327,7 +327,7 @@ T get(const query::Table& t, const std::vector<query::Cell>& row, const std::str
     return fallback;
 }
 
-void context(sqlite3* db, InstanceDigest& d, const Options& o) {
+void context(query::Db* db, InstanceDigest& d, const Options& o) {
     query::Options q;
     q.instances = {d.instance};
     q.window = o.window;
@@ -354,7 +354,7 @@ void context(sqlite3* db, InstanceDigest& d, const Options& o) {
     }
 }
 
-void deadlocks(sqlite3* db, InstanceDigest& d, const query::Window& w, Names& names) {
+void deadlocks(query::Db* db, InstanceDigest& d, const query::Window& w, Names& names) {
     if (!query::has_table(db, "deadlocks")) return;
     struct Row {
         std::int64_t id, at;
@@ -407,7 +407,7 @@ void deadlocks(sqlite3* db, InstanceDigest& d, const query::Window& w, Names& na
         }
 }
 
-InstanceDigest build_instance(sqlite3* db, const std::string& instance, const Options& o) {
+InstanceDigest build_instance(query::Db* db, const std::string& instance, const Options& o) {
     InstanceDigest d;
     d.instance = instance;
     const auto& w = o.window;
@@ -601,6 +601,11 @@ InstanceDigest build_instance(sqlite3* db, const std::string& instance, const Op
 }  // namespace
 
 Digest build(sqlite3* db, const Options& o) {
+    query::SqliteDb d(db);
+    return build(&d, o);
+}
+
+Digest build(query::Db* db, const Options& o) {
     if (o.window.to <= o.window.from) throw std::runtime_error("the digest window is empty");
     Digest d;
     d.window = o.window;

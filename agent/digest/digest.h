@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/query/sql.h"
 #include "agent/query/time_window.h"
 
 struct sqlite3;
@@ -140,7 +141,8 @@ struct Options {
 };
 
 // Builds the digest from a store. Throws std::runtime_error for store problems.
-Digest build(sqlite3* db, const Options& options);
+Digest build(query::Db* db, const Options& options);
+Digest build(sqlite3* db, const Options& options);   // a SQLite store
 
 // The window `dmvlog digest` covers by default: the last complete clock hour in the zone before now
 // (half-open; one real hour also across daylight-saving changes, and an hour in zones whose offset is not

@@ -2,7 +2,6 @@
 // runs it for every instance asked for and merges the reports.
 #include "agent/query/questions.h"
 
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cmath>
@@ -427,7 +426,7 @@ const std::vector<QuestionInfo>& questions() {
     return q;
 }
 
-std::vector<std::string> store_instances(sqlite3* db) {
+std::vector<std::string> store_instances(Db* db) {
     std::vector<std::string> out;
     Stmt s(db, analysis_sql("common", "instances"));
     while (s.step()) out.push_back(s.text(0));
@@ -435,6 +434,11 @@ std::vector<std::string> store_instances(sqlite3* db) {
 }
 
 Report run_question(sqlite3* db, const std::string& name, const Options& o) {
+    SqliteDb d(db);
+    return run_question(&d, name, o);
+}
+
+Report run_question(Db* db, const std::string& name, const Options& o) {
     static const std::map<std::string, void (*)(Ctx&)> fns = {
         {"running-at", running_at}, {"requests", requests},       {"top-queries", top_queries},
         {"waits", waits},           {"latches", latches},         {"spinlocks", spinlocks},

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agent/query/report.h"
+#include "agent/query/sql.h"
 #include "agent/query/time_window.h"
 
 struct sqlite3;
@@ -33,9 +34,10 @@ struct QuestionInfo {
 const std::vector<QuestionInfo>& questions();
 
 // Runs one question. Throws UsageError for bad options, std::runtime_error for store problems.
-Report run_question(sqlite3* db, const std::string& name, const Options& options);
+Report run_question(Db* db, const std::string& name, const Options& options);
+Report run_question(sqlite3* db, const std::string& name, const Options& options);   // a SQLite store
 
 // The instances the store has snapshots of.
-std::vector<std::string> store_instances(sqlite3* db);
+std::vector<std::string> store_instances(Db* db);
 
 }  // namespace dmvlog::query

@@ -11,7 +11,7 @@
 namespace dmvlog::query {
 
 struct Ctx {
-    sqlite3* db;
+    Db* db;
     const Options& o;
     std::string instance;
     Report& r;

@@ -1,5 +1,4 @@
 // Questions on cumulative server counters: waits, latches, spinlocks, file-io, perf-counters, index-usage.
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cmath>
@@ -24,10 +23,10 @@ struct CounterRun {
 };
 
 Cell cell_of(Stmt& s, int i) {
-    switch (sqlite3_column_type(s.get(), i)) {
-        case SQLITE_INTEGER: return s.i64(i);
-        case SQLITE_FLOAT: return s.dbl(i);
-        case SQLITE_NULL: return Cell{};
+    switch (s.type(i)) {
+        case ColType::integer: return s.i64(i);
+        case ColType::real: return s.dbl(i);
+        case ColType::null: return Cell{};
         default: return s.text(i);
     }
 }
@@ -60,11 +59,12 @@ CounterRun run_counters(Ctx& c, const std::string& file, const std::string& coll
     run.cov = coverage(c, collector);
     Stmt s(c.db, analysis_sql(file, "rows"));
     s.bind(":instance", c.instance).bind(":from", store_text(run.base)).bind(":to", c.to).bind(":filter", filter);
-    const int ncols = sqlite3_column_count(s.get());
+    int ncols = -1;   // known once a row is there (PostgreSQL describes the result with its first row)
     std::string last_text;
     std::string epoch;
     Metrics m{};
     while (s.step()) {
+        if (ncols < 0) ncols = s.columns();
         auto at_v = s.view(0);
         if (at_v != last_text) {
             last_text.assign(at_v);

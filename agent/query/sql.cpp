@@ -64,59 +64,70 @@ std::map<std::string, std::string> analysis_file(const std::string& file) {
     return split_sections(*content);
 }
 
-Stmt::Stmt(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &s_, nullptr) != SQLITE_OK)
-        throw std::runtime_error(fmt::format("store query failed to prepare: {}", sqlite3_errmsg(db)));
-}
+namespace {
 
-Stmt::~Stmt() { sqlite3_finalize(s_); }
+class SqliteCursor : public Cursor {
+public:
+    SqliteCursor(sqlite3* db, const std::string& sql) : db_(db) {
+        if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &s_, nullptr) != SQLITE_OK)
+            throw std::runtime_error(fmt::format("store query failed to prepare: {}", sqlite3_errmsg(db)));
+    }
+    ~SqliteCursor() override { sqlite3_finalize(s_); }
+    void bind_text(const char* name, const std::string& v) override {
+        int i = sqlite3_bind_parameter_index(s_, name);
+        if (i > 0) sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    }
+    void bind_int(const char* name, std::int64_t v) override {
+        int i = sqlite3_bind_parameter_index(s_, name);
+        if (i > 0) sqlite3_bind_int64(s_, i, v);
+    }
+    void bind_null(const char* name) override {
+        int i = sqlite3_bind_parameter_index(s_, name);
+        if (i > 0) sqlite3_bind_null(s_, i);
+    }
+    bool step() override {
+        int rc = sqlite3_step(s_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        throw std::runtime_error(fmt::format("store query failed: {}", sqlite3_errmsg(db_)));
+    }
+    void reset() override { sqlite3_reset(s_); }
+    int columns() const override { return sqlite3_column_count(s_); }
+    ColType type(int i) const override {
+        switch (sqlite3_column_type(s_, i)) {
+            case SQLITE_INTEGER: return ColType::integer;
+            case SQLITE_FLOAT: return ColType::real;
+            case SQLITE_NULL: return ColType::null;
+            case SQLITE_BLOB: return ColType::blob;
+            default: return ColType::text;
+        }
+    }
+    std::int64_t i64(int i) const override { return sqlite3_column_int64(s_, i); }
+    double dbl(int i) const override { return sqlite3_column_double(s_, i); }
+    std::string_view view(int i) const override {
+        auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, i));
+        if (!p) return {};
+        return {p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))};
+    }
+    std::string_view blob(int i) const override {
+        auto p = static_cast<const char*>(sqlite3_column_blob(s_, i));
+        if (!p) return {};
+        return {p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))};
+    }
 
-Stmt& Stmt::bind(const char* name, const std::string& v) {
-    int i = sqlite3_bind_parameter_index(s_, name);
-    if (i > 0) sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-}
+private:
+    sqlite3* db_;
+    sqlite3_stmt* s_ = nullptr;
+};
 
-Stmt& Stmt::bind(const char* name, std::int64_t v) {
-    int i = sqlite3_bind_parameter_index(s_, name);
-    if (i > 0) sqlite3_bind_int64(s_, i, v);
-    return *this;
-}
+}  // namespace
 
-Stmt& Stmt::bind_null(const char* name) {
-    int i = sqlite3_bind_parameter_index(s_, name);
-    if (i > 0) sqlite3_bind_null(s_, i);
-    return *this;
-}
+std::unique_ptr<Cursor> SqliteDb::prepare(const std::string& sql) { return std::make_unique<SqliteCursor>(db_, sql); }
 
-bool Stmt::step() {
-    int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw std::runtime_error(fmt::format("store query failed: {}", sqlite3_errmsg(db_)));
-}
-
-void Stmt::reset() {
-    sqlite3_reset(s_);
-}
-
-bool Stmt::null(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
-std::int64_t Stmt::i64(int i) const { return sqlite3_column_int64(s_, i); }
-double Stmt::dbl(int i) const { return sqlite3_column_double(s_, i); }
-std::string Stmt::text(int i) const { return std::string(view(i)); }
-std::string_view Stmt::view(int i) const {
-    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, i));
-    if (!p) return {};
-    return {p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))};
-}
-std::string_view Stmt::blob(int i) const {
-    auto p = static_cast<const char*>(sqlite3_column_blob(s_, i));
-    if (!p) return {};
-    return {p, static_cast<std::size_t>(sqlite3_column_bytes(s_, i))};
-}
-std::optional<std::int64_t> Stmt::opt_i64(int i) const {
-    if (null(i)) return std::nullopt;
-    return i64(i);
+bool SqliteDb::has_table(const std::string& table) {
+    Stmt s(this, "SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = :name");
+    s.bind(":name", table);
+    return s.step();
 }
 
 void tune_for_reading(sqlite3* db) {
@@ -124,13 +135,7 @@ void tune_for_reading(sqlite3* db) {
     sqlite3_exec(db, "PRAGMA cache_size = -65536", nullptr, nullptr, nullptr);
 }
 
-bool has_table(sqlite3* db, const std::string& table) {
-    Stmt s(db, "SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = :name");
-    s.bind(":name", table);
-    return s.step();
-}
-
-std::map<std::int64_t, std::string> texts(sqlite3* db, const std::vector<std::int64_t>& hashes) {
+std::map<std::int64_t, std::string> texts(Db* db, const std::vector<std::int64_t>& hashes) {
     std::map<std::int64_t, std::string> out;
     std::set<std::int64_t> unique(hashes.begin(), hashes.end());
     Stmt s(db, "SELECT text FROM sql_text WHERE hash = :hash");

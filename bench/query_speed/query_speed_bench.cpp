@@ -257,20 +257,28 @@ long long bare_scan(sqlite3* db, const std::vector<std::string>& sqls, const std
     long long rows = 0;
     std::uint64_t sink = 0;
     for (const auto& sql : sqls) {
-        query::Stmt s(db, sql);
-        s.bind(":instance", std::string("bench1")).bind(":from", from).bind(":to", to);
-        const int n = sqlite3_column_count(s.get());
-        while (s.step()) {
+        // The SQLite C API directly: no wrapper, no virtual call.
+        sqlite3_stmt* s = nullptr;
+        sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+        auto bind = [&](const char* name, const std::string& v) {
+            if (int k = sqlite3_bind_parameter_index(s, name); k > 0) sqlite3_bind_text(s, k, v.c_str(), -1, SQLITE_TRANSIENT);
+        };
+        bind(":instance", "bench1");
+        bind(":from", from);
+        bind(":to", to);
+        const int n = sqlite3_column_count(s);
+        while (sqlite3_step(s) == SQLITE_ROW) {
             ++rows;
             for (int i = 0; i < n; ++i) {
-                switch (sqlite3_column_type(s.get(), i)) {
-                    case SQLITE_INTEGER: sink += static_cast<std::uint64_t>(s.i64(i)); break;
-                    case SQLITE_TEXT: sink += s.view(i).size(); break;
-                    case SQLITE_BLOB: sink += s.blob(i).size(); break;
+                switch (sqlite3_column_type(s, i)) {
+                    case SQLITE_INTEGER: sink += static_cast<std::uint64_t>(sqlite3_column_int64(s, i)); break;
+                    case SQLITE_TEXT: sink += static_cast<std::uint64_t>(sqlite3_column_bytes(s, i)); break;
+                    case SQLITE_BLOB: sink += static_cast<std::uint64_t>(sqlite3_column_bytes(s, i)); break;
                     default: break;
                 }
             }
         }
+        sqlite3_finalize(s);
     }
     if (sink == 42) std::fprintf(stderr, " ");
     return rows;

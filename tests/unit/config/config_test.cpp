@@ -279,11 +279,18 @@ TEST(ConfigErrors, PasswordSourceNames) {
 
 TEST(ConfigErrors, StoreKind) {
     EXPECT_EQ(error_of("[store]\nkind = \"postgres\"\n"),
-              "t.toml:2:8: store.kind: store kind \"postgres\" is not supported yet; this version supports only \"sqlite\"");
+              "t.toml:1:1: store.conninfo: missing: kind = \"postgres\" needs conninfo = \"host=... dbname=...\"");
     EXPECT_EQ(error_of("[store]\nkind = \"sqlserver\"\n"),
-              "t.toml:2:8: store.kind: store kind \"sqlserver\" is not supported yet; this version supports only "
-              "\"sqlite\"");
-    EXPECT_EQ(error_of("[store]\nkind = \"mysql\"\n"), "t.toml:2:8: store.kind: unknown store kind \"mysql\"; supported: \"sqlite\"");
+              "t.toml:2:8: store.kind: store kind \"sqlserver\" is not supported yet; this version supports \"sqlite\" and "
+              "\"postgres\"");
+    EXPECT_EQ(error_of("[store]\nkind = \"mysql\"\n"),
+              "t.toml:2:8: store.kind: unknown store kind \"mysql\"; supported: \"sqlite\", \"postgres\"");
+    EXPECT_THAT(error_of("[store]\nkind = \"postgres\"\nconninfo = \"host=db1 password=secret\"\n"),
+                HasSubstr("t.toml:3:12: store.conninfo: must not hold the password"));
+    auto cfg = parse("[store]\nkind = \"postgres\"\nconninfo = \"host=db1 dbname=dmvlog user=agent\"\npassword_env = \"PGPW\"\n", "t.toml");
+    EXPECT_EQ(cfg.store.kind, "postgres");
+    EXPECT_EQ(cfg.store.conninfo, "host=db1 dbname=dmvlog user=agent");
+    EXPECT_EQ(cfg.store.password_env, std::optional<std::string>("PGPW"));
 }
 
 TEST(ConfigErrors, LoggingLevel) {

@@ -124,7 +124,8 @@ TEST_F(ViewsTest, AnalysisStatementsPrepareAgainstTheInstalledSchema) {
                              "spinlocks", "file_io", "perf_counters", "index_usage", "memory_grants", "stats_updates",
                              "tempdb", "blocking"}) {
         auto content = analysis_file(file);
-        for (const auto& [name, sql] : content) EXPECT_NO_THROW(Stmt(store->handle(), sql)) << file << ": " << name;
+        SqliteDb db(store->handle());
+        for (const auto& [name, sql] : content) EXPECT_NO_THROW(Stmt(&db, sql)) << file << ": " << name;
     }
 }
 
@@ -136,7 +137,8 @@ TEST_F(ViewsTest, DeltaViewsFollowTheRules) {
     write("wait_stats", "2026-03-10 10:01:00", {w(1100)});
     write("wait_stats", "2026-03-10 10:02:00", {w(30)});
     auto sum = [&](const std::string& sql) {
-        Stmt st(store->handle(), sql);
+        SqliteDb db(store->handle());
+        Stmt st(&db, sql);
         EXPECT_TRUE(st.step());
         return st.i64(0);
     };

@@ -1,0 +1,37 @@
+#include "agent/query/open.h"
+
+#include <filesystem>
+
+#include "agent/query/pg_db.h"
+#include "agent/query/time_window.h"
+#include "agent/store/sqlite_store.h"
+
+namespace dmvlog::query {
+
+namespace {
+
+// A SQLite store opened read-only, with the reading settings.
+class SqliteReader : public SqliteDb {
+public:
+    explicit SqliteReader(std::unique_ptr<store::SqliteStore> st) : SqliteDb(st->handle()), store_(std::move(st)) {
+        tune_for_reading(handle());
+    }
+
+private:
+    std::unique_ptr<store::SqliteStore> store_;
+};
+
+}  // namespace
+
+std::unique_ptr<Db> open_reader(const std::string& uri, const std::string& password) {
+    if (uri.rfind("sqlite:", 0) == 0) {
+        const std::string path = uri.substr(7);
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(path, ec)) throw std::runtime_error("no store at " + path);
+        return std::make_unique<SqliteReader>(std::make_unique<store::SqliteStore>(path, std::chrono::milliseconds(5000), true));
+    }
+    if (uri.rfind("postgres:", 0) == 0) return std::make_unique<PgDb>(uri.substr(9), password);
+    throw UsageError("store URI '" + uri + "' is not supported (sqlite:PATH or postgres:CONNINFO)");
+}
+
+}  // namespace dmvlog::query
