@@ -404,64 +404,52 @@ PurgeResult SqliteStore::purge_xe(const std::string& collector, const Timestamp&
     exec("BEGIN IMMEDIATE");
     try {
         // Every write_xe writes its instance's bookmark, so these are the instances with XE rows; per instance
-        // the (instance, event_time) indexes find the old rows.
+        // the (instance, event_time) index finds the old events, and event_id indexes their parsed rows.
         std::vector<std::string> instances;
         {
             auto* s = prepare_cached("xe-purge:instances", "SELECT DISTINCT instance FROM xe_bookmarks");
             while (sqlite3_step(s) == SQLITE_ROW) instances.push_back(text_col(s, 0).value_or(""));
             sqlite3_reset(s);
         }
-        auto run_limited = [&](const std::string& key, const std::string& sql, const std::string& instance, int n) {
-            auto* d = prepare_cached(key, sql);
-            bind_text(d, 1, instance);
-            bind_text(d, 2, cut);
-            sqlite3_bind_int(d, 3, n);
-            if (sqlite3_step(d) != SQLITE_DONE) fail("purge " + key);
-            return static_cast<std::int64_t>(sqlite3_changes(db_));
-        };
         for (const auto& inst : instances) {
-            // Deadlocks first: their processes and resources go by event_id.
-            std::vector<std::int64_t> dl;
-            {
-                auto* s = prepare_cached("xe-purge:deadlocks",
-                                         "SELECT event_id FROM deadlocks WHERE instance = ? AND event_time < ? LIMIT ?");
-                bind_text(s, 1, inst);
-                bind_text(s, 2, cut);
-                sqlite3_bind_int(s, 3, limit + 1);
-                while (sqlite3_step(s) == SQLITE_ROW) dl.push_back(sqlite3_column_int64(s, 0));
-                sqlite3_reset(s);
+            // The oldest events (by event_time; collected_at for one without a time) go with their parsed rows.
+            std::vector<std::int64_t> ids;
+            for (const char* key : {"xe-purge:events", "xe-purge:events-without-time"}) {
+                const bool timed = std::string_view(key) == "xe-purge:events";
+                auto* q = prepare_cached(key, timed ? "SELECT event_id FROM xe_events WHERE instance = ? AND event_time < ? "
+                                                      "ORDER BY event_time LIMIT ?"
+                                                    : "SELECT event_id FROM xe_events WHERE instance = ? AND event_time IS "
+                                                      "NULL AND collected_at < ? LIMIT ?");
+                bind_text(q, 1, inst);
+                bind_text(q, 2, cut);
+                sqlite3_bind_int(q, 3, limit + 1);
+                while (sqlite3_step(q) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(q, 0));
+                sqlite3_reset(q);
             }
-            if (static_cast<int>(dl.size()) > limit) {
+            if (static_cast<int>(ids.size()) > limit) {
                 out.more = true;
-                dl.resize(static_cast<std::size_t>(limit));
+                ids.resize(static_cast<std::size_t>(limit));
             }
-            for (auto id : dl) {
-                for (const char* t : {"deadlock_processes", "deadlock_resources", "deadlocks"}) {
+            for (auto id : ids) {
+                for (const char* t : {"blocked_process_reports", "deadlock_processes", "deadlock_resources", "deadlocks",
+                                      "xe_events"}) {
                     auto* d = prepare_cached(std::string("xe-purge:") + t, fmt::format("DELETE FROM {} WHERE event_id = ?", t));
                     sqlite3_bind_int64(d, 1, id);
                     if (sqlite3_step(d) != SQLITE_DONE) fail(std::string("purge ") + t);
                     out.rows += sqlite3_changes(db_);
                 }
             }
-            const std::int64_t reports = run_limited(
-                "xe-purge:reports",
-                "DELETE FROM blocked_process_reports WHERE rowid IN (SELECT rowid FROM blocked_process_reports "
-                "WHERE instance = ? AND event_time < ? LIMIT ?)", inst, limit * 20);
-            const std::int64_t events = run_limited(
-                "xe-purge:events",
-                "DELETE FROM xe_events WHERE rowid IN (SELECT rowid FROM xe_events WHERE instance = ? AND event_time < ? "
-                "LIMIT ?)", inst, limit);
-            const std::int64_t timeless = run_limited(
-                "xe-purge:events-without-time",
-                "DELETE FROM xe_events WHERE rowid IN (SELECT rowid FROM xe_events WHERE instance = ? AND event_time IS "
-                "NULL AND collected_at < ? LIMIT ?)", inst, limit);
-            const std::int64_t episodes = run_limited(
-                "xe-purge:episodes",
-                "DELETE FROM blocking_episodes WHERE rowid IN (SELECT rowid FROM blocking_episodes WHERE instance = ? "
-                "AND end_time < ? LIMIT ?)", inst, limit);
-            out.rows += reports + events + timeless + episodes;
-            out.snapshots += events + timeless;  // for XE collectors: events
-            if (reports == limit * 20 || events == limit || timeless == limit || episodes == limit) out.more = true;
+            out.snapshots += static_cast<std::int64_t>(ids.size());  // for XE collectors: events
+            auto* d = prepare_cached("xe-purge:episodes",
+                                     "DELETE FROM blocking_episodes WHERE rowid IN (SELECT rowid FROM blocking_episodes "
+                                     "WHERE instance = ? AND end_time < ? LIMIT ?)");
+            bind_text(d, 1, inst);
+            bind_text(d, 2, cut);
+            sqlite3_bind_int(d, 3, limit);
+            if (sqlite3_step(d) != SQLITE_DONE) fail("purge blocking_episodes");
+            const auto episodes = sqlite3_changes(db_);
+            out.rows += episodes;
+            if (episodes == limit) out.more = true;
         }
         auto* dr = prepare_cached("purge-runs",
                                   "DELETE FROM collector_runs WHERE rowid IN (SELECT rowid FROM collector_runs WHERE "

@@ -5,3 +5,5 @@
 ALTER TABLE xe_bookmarks ADD COLUMN event_time TEXT;
 ALTER TABLE xe_bookmarks ADD COLUMN event_hashes TEXT;
 ALTER TABLE xe_bookmarks ADD COLUMN possible_losses INTEGER NOT NULL DEFAULT 0;
+-- Retention deletes an event's parsed rows with it, by event_id.
+CREATE INDEX IF NOT EXISTS blocked_process_reports_by_event ON blocked_process_reports (event_id);
