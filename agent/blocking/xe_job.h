@@ -1,8 +1,10 @@
-// The blocking_events collector on one instance (a declaration of kind "xe_file"): reads the events of
-// dmvlog's event session after the stored bookmark, parses them, and writes events, parsed rows, the new
-// bookmark and the run record in one store transaction, then the rebuilt blocking episodes (docs/xe.md,
-// "Collection"). Error behaviour as CollectorJob: permission and incompatible disable it (said once);
-// transient and other errors fail the run and the next tick retries from the same bookmark.
+// An XE collector on one instance (a declaration of kind "xe_file" or "xe_ring_buffer"): asks the server which
+// event sessions exist (agent/blocking/xe_sources.h), and when its source is in use reads the events after its
+// bookmark, parses them, and writes events, parsed rows, the new bookmark and the run record in one store
+// transaction, then the rebuilt blocking episodes (docs/xe.md, "Collection" and "Fallbacks"). When its source
+// is not in use the run is recorded as ok with the reason ("idle: ..."). Error behaviour as CollectorJob:
+// permission and incompatible disable it (said once); transient and other errors fail the run and the next
+// tick retries from the same bookmark.
 #pragma once
 
 #include "agent/collect/run_state.h"
@@ -10,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "agent/blocking/xe_sources.h"
 #include "agent/collect/declaration.h"
 #include "agent/collect/job.h"
 #include "agent/collect/source.h"
@@ -30,7 +33,7 @@ std::size_t rows_to_keep(const std::vector<std::pair<std::string, std::int64_t>>
 
 class XeJob {
 public:
-    // writer: for run records of failed/disabled runs (successful runs are written with the events).
+    // writer: for run records of idle, failed and disabled runs (reading runs are written with the events).
     XeJob(const collect::CollectorDecl& decl, const config::Xe& xe, collect::InstanceSource& source,
           store::XeStore& store, store::Writer& writer);
 
@@ -41,14 +44,24 @@ public:
     bool disabled() const;
 
 private:
+    // Reads the source into out (events and bookmark); returns notes for the run record.
+    std::string read_event_file(collect::InstanceSource::Lease& lease, const std::string& batch, std::chrono::seconds timeout,
+                                store::XeBatch& out, std::int64_t& bytes);
+    std::string read_ring_buffer(collect::InstanceSource::Lease& lease, const std::string& batch, std::chrono::seconds timeout,
+                                 store::XeBatch& out, std::int64_t& bytes);
+    std::vector<Value> bound_values(const store::XeBookmark& bookmark) const;
+    void note_decision(const SourceDecision& d);
+
     const collect::CollectorDecl& decl_;
     config::Xe xe_;
+    std::string session_;
     collect::InstanceSource& source_;
     store::XeStore& store_;
     store::Writer& writer_;
     mutable std::mutex mu_;
     collect::RunState state_;
     bool rollover_logged_ = false;
+    std::string last_decision_;
 };
 
 }  // namespace dmvlog::blocking

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "agent/blocking/xe_sources.h"
 #include "agent/cli/cli.h"
 #include "agent/cli/common.h"
 #include "agent/collect/source.h"
@@ -60,7 +61,7 @@ std::string explain_connect_failure(const odbc::Error& e, const config::Instance
 int check_xe(odbc::Connection& conn, const config::Config& cfg, const std::vector<collect::CollectorDecl>& decls) {
     bool wanted = false;
     for (const auto& d : decls)
-        if (d.kind == "xe_file" && d.enabled) wanted = true;
+        if (d.is_xe() && !d.fallback && d.enabled) wanted = true;
     auto text = embedded::find("sql/agent/xe_status.sql");
     if (!text) return 0;
     odbc::CollectingSink sink;
@@ -88,6 +89,11 @@ int check_xe(odbc::Connection& conn, const config::Config& cfg, const std::vecto
                           : "unknown");
     std::printf("  event session %s: %s\n", cfg.xe.session.c_str(),
                 running ? "exists, running" : defined ? "exists, STOPPED" : "does not exist");
+    // Which source each XE collector reads now (dmvlog's session, or its fallbacks).
+    const auto status = blocking::session_status_from(sets);
+    for (const auto& d : decls)
+        if (d.is_xe() && d.enabled)
+            std::printf("  collector %-28s %s\n", d.name.c_str(), blocking::decide_source(d, cfg.xe, status).note.c_str());
     if (wanted && (!running || (threshold && *threshold == 0))) {
         // A warning, not a problem: the other collectors work without it.
         std::printf("  warning: collector blocking_events needs the session running and a threshold above 0: "

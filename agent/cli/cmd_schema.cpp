@@ -52,7 +52,7 @@ int cmd_schema(const Args& args) {
     }
     std::vector<store::TableSpec> tables;
     for (const auto& d : decls)
-        if (d.kind != "xe_file") tables.push_back(store::table_spec(d));  // xe_file: schema/sqlite/003_blocking.sql
+        if (!d.is_xe()) tables.push_back(store::table_spec(d));  // XE kinds: schema/sqlite/003_blocking.sql
     if (action == "print") {
         std::fputs(store::SqliteStore::ddl(tables).c_str(), stdout);
         return exit_ok;

@@ -238,7 +238,8 @@ ColumnDecl parse_column(std::string_view spec_view) {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"sql",     "scope",          "min_version", "columns",     "derived",
-                                           "runtime_params", "variants", "kind", "bound_params", "collector"};
+                                           "runtime_params", "variants", "kind", "bound_params", "xe_session",
+                                           "fallback", "collector"};
 const std::vector<std::string> kCollectorKeys = {"name",   "description", "table",   "interval",  "timeout",
                                                  "retention", "params",   "enabled", "budget",    "on_connect"};
 const std::vector<std::string> kVariantKeys = {"max_version", "sql"};
@@ -276,7 +277,16 @@ struct Shared {
     std::vector<SqlVariant> variants;
     std::string kind = "rows";
     std::vector<BoundParam> bound_params;
+    std::string xe_session;
+    bool fallback = false;
 };
+
+bool is_xe_kind(const std::string& kind) { return kind == "xe_file" || kind == "xe_ring_buffer"; }
+
+// XE collectors all write the tables of schema/sqlite/003_blocking.sql, so they may share a table name.
+bool table_clash(const CollectorDecl& a, const CollectorDecl& b) {
+    return a.table == b.table && !(a.is_xe() && b.is_xe());
+}
 
 class DeclParser {
 public:
@@ -302,7 +312,7 @@ public:
                     r_.fail(t.get("name")->source(), "collector[" + std::to_string(i) + "].name",
                             "duplicate collector name '" + d.name + "' (also at line " + std::to_string(other.line) + ")");
                 }
-                if (other.table == d.table) {
+                if (table_clash(other, d)) {
                     r_.fail(t.source(), "collector[" + std::to_string(i) + "].table",
                             "table '" + d.table + "' is already used by collector '" + other.name + "'");
                 }
@@ -382,9 +392,23 @@ private:
         }
         if (const auto* v = root.get("kind")) {
             s.kind = r_.string(*v, "kind");
-            if (s.kind != "rows" && s.kind != "xe_file") {
-                r_.fail(v->source(), "kind", "must be \"rows\" or \"xe_file\" (got \"" + s.kind + "\")");
+            if (s.kind != "rows" && !is_xe_kind(s.kind)) {
+                r_.fail(v->source(), "kind",
+                        "must be \"rows\", \"xe_file\" or \"xe_ring_buffer\" (got \"" + s.kind + "\")");
             }
+        }
+        if (const auto* v = root.get("xe_session")) {
+            s.xe_session = r_.nonempty_string(*v, "xe_session");
+            const bool ok = s.xe_session.size() <= 100 &&
+                            std::all_of(s.xe_session.begin(), s.xe_session.end(), [](char c) {
+                                return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+                            });
+            if (!ok) r_.fail(v->source(), "xe_session", "an event session name is [A-Za-z0-9_]+ (at most 100)");
+            if (!is_xe_kind(s.kind)) r_.fail(v->source(), "xe_session", "only for kind \"xe_file\" or \"xe_ring_buffer\"");
+        }
+        if (const auto* v = root.get("fallback")) {
+            s.fallback = r_.boolean(*v, "fallback");
+            if (!is_xe_kind(s.kind)) r_.fail(v->source(), "fallback", "only for kind \"xe_file\" or \"xe_ring_buffer\"");
         }
         if (const auto* v = root.get("bound_params")) {
             for (const auto& spec : r_.strings(*v, "bound_params")) {
@@ -502,6 +526,8 @@ private:
         d.derived = s.derived;
         d.runtime_params = s.runtime_params;
         d.kind = s.kind;
+        d.xe_session = s.xe_session;
+        d.fallback = s.fallback;
         d.bound_params = s.bound_params;
         d.variants = s.variants;
         d.line = static_cast<int>(t.source().begin.line);
@@ -582,7 +608,7 @@ std::vector<CollectorDecl> load_declarations(const std::vector<std::pair<std::st
                                       "duplicate collector name '" + d.name + "' (also declared in " +
                                           other.declaration_file + ":" + std::to_string(other.line) + ")");
                 }
-                if (other.table == d.table) {
+                if (table_clash(other, d)) {
                     throw ConfigError(d.declaration_file, d.line, 0, "table",
                                       "table '" + d.table + "' is already used by collector '" + other.name + "' (" +
                                           other.declaration_file + ":" + std::to_string(other.line) + ")");

@@ -75,8 +75,15 @@ struct CollectorDecl {
     std::chrono::seconds retention{30 * 86400};
     std::vector<std::pair<std::string, long long>> params;  // in declaration order
     std::vector<std::string> runtime_params;                // computed per run by the agent ("since_ms")
-    std::vector<BoundParam> bound_params;                   // bound per run (kind "xe_file": path and bookmark)
-    std::string kind = "rows";                              // "rows" (generic) or "xe_file" (extended events)
+    std::vector<BoundParam> bound_params;                   // bound per run (XE kinds: session, path, bookmark)
+    // "rows" (generic), or an extended-events kind: "xe_file" (an event_file target, read from a bookmark) or
+    // "xe_ring_buffer" (a ring_buffer target's XML). XE kinds write the tables of schema/sqlite/003_blocking.sql.
+    std::string kind = "rows";
+    // XE kinds: the event session read; "" = from [xe]: session (xe_file) or ring_buffer_session (xe_ring_buffer).
+    std::string xe_session;
+    // XE kinds: true = read only while dmvlog's own session ([xe] session) is not running (docs/xe.md, "Fallbacks").
+    bool fallback = false;
+    bool is_xe() const { return kind == "xe_file" || kind == "xe_ring_buffer"; }
     std::vector<SqlVariant> variants;                       // in declaration order; first match wins
     std::chrono::milliseconds budget{0};                    // what one run may cost; 0 = a tenth of the interval
     bool on_connect = false;                                // also run right after each (re)connect

@@ -17,7 +17,7 @@ Service::Service(const config::Config& cfg, std::vector<CollectorDecl> decls, od
     : cfg_(cfg), decls_(std::move(decls)), store_(store) {
     std::vector<store::TableSpec> tables;
     for (const auto& d : decls_)
-        if (d.kind != "xe_file") tables.push_back(store::table_spec(d));  // xe_file: the tables of 003_blocking.sql
+        if (!d.is_xe()) tables.push_back(store::table_spec(d));  // XE kinds: the tables of 003_blocking.sql
     store_.install(tables);
     writer_ = std::make_unique<store::Writer>(store_);
     auto* xe_store = dynamic_cast<store::XeStore*>(&store_);
@@ -26,7 +26,7 @@ Service::Service(const config::Config& cfg, std::vector<CollectorDecl> decls, od
         sources_.push_back(std::make_unique<InstanceSource>(env, inst, std::move(password), 2));
         for (const auto& d : decls_) {
             if (!d.enabled) continue;
-            if (d.kind == "xe_file") {
+            if (d.is_xe()) {
                 if (!xe_store) {
                     spdlog::warn("collector {}: this store cannot keep extended events; not collected", d.name);
                     continue;
@@ -109,9 +109,14 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
     // Retention: every 10 minutes each collector's data older than its retention is purged in small steps.
     scheduler.add("retention", std::chrono::minutes(10), std::chrono::minutes(1), [this, &clock] {
         const auto now_ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(clock.now().time_since_epoch()).count() / 100;
+        // The XE collectors share their tables: their events, parsed rows and episodes are purged by event time
+        // with the longest retention among them (blocking_events' 30d as declared), never their bookmarks.
+        std::chrono::seconds xe_retention{0};
+        for (const auto& d : decls_)
+            if (d.is_xe()) xe_retention = std::max(xe_retention, d.retention);
         for (const auto& d : decls_) {
-            if (d.kind == "xe_file") continue;  // no snapshots: the XE tables are not purged by snapshot
-            const auto keep = std::chrono::duration_cast<std::chrono::nanoseconds>(d.retention).count() / 100;
+            const auto keep = std::chrono::duration_cast<std::chrono::nanoseconds>(d.is_xe() ? xe_retention : d.retention)
+                                  .count() / 100;
             writer_->submit_purge(d.name, d.table, Timestamp{now_ticks - keep, 0, false});
         }
     });

@@ -45,7 +45,7 @@ private:
     store::Store& store_;
     std::vector<std::unique_ptr<InstanceSource>> sources_;
     std::vector<std::unique_ptr<CollectorJob>> jobs_;
-    std::vector<std::unique_ptr<blocking::XeJob>> xe_jobs_;  // declarations of kind "xe_file"
+    std::vector<std::unique_ptr<blocking::XeJob>> xe_jobs_;  // declarations of an XE kind (xe_file, xe_ring_buffer)
     std::unique_ptr<store::Writer> writer_;
     std::mutex mu_;
     sched::Scheduler* scheduler_ = nullptr;

@@ -97,7 +97,7 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"instance", "store", "logging", "agent", "xe", "digest", "collectors"};
 const std::vector<std::string> kDigestKeys = {"format", "out", "post", "post_file", "post_env", "post_timeout", "post_retries", "top"};
-const std::vector<std::string> kXeKeys = {"session", "path", "max_file_size_mb", "max_rollover_files"};
+const std::vector<std::string> kXeKeys = {"session", "path", "max_file_size_mb", "max_rollover_files", "ring_buffer_session"};
 const std::vector<std::string> kInstanceKeys = {
     "name", "connection", "user", "password_file", "password_env", "password_credential",
     "login_timeout", "lock_timeout", "include_databases", "exclude_databases"};
@@ -385,6 +385,14 @@ private:
                                 return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
                             });
             if (!ok) r_.fail(v->source(), "xe.session", "an event session name is [A-Za-z0-9_]+ (at most 100)");
+        }
+        if (const auto* v = t.get("ring_buffer_session")) {
+            x.ring_buffer_session = r_.nonempty_string(*v, "xe.ring_buffer_session");
+            const auto& n = x.ring_buffer_session;
+            const bool ok = n.size() <= 100 && std::all_of(n.begin(), n.end(), [](char c) {
+                                return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+                            });
+            if (!ok) r_.fail(v->source(), "xe.ring_buffer_session", "an event session name is [A-Za-z0-9_]+ (at most 100)");
         }
         if (const auto* v = t.get("path")) {
             x.path = r_.nonempty_string(*v, "xe.path");

@@ -77,6 +77,9 @@ struct Xe {
     std::string path = "/var/opt/mssql/log/dmvlog_blocking.xel";
     int max_file_size_mb = 64;
     int max_rollover_files = 8;
+    // While that session is not running, blocking_events_ring_buffer reads blocked-process reports and deadlocks
+    // from the ring_buffer target of this session (one a DBA set up; docs/xe.md, "Fallbacks").
+    std::string ring_buffer_session = "blocked_process";
 };
 
 // The blocking digest (`dmvlog digest`, dmvlog-digest.timer): where it goes when the command line does not say.

@@ -468,6 +468,7 @@ std::vector<RunSummary> SqliteStore::run_summaries(int recent) {
 
 PurgeResult SqliteStore::purge(const std::string& collector, const std::string& table, const Timestamp& cutoff,
                                int max_snapshots) {
+    if (table == kXeTable) return purge_xe(collector, cutoff, max_snapshots);
     std::lock_guard lock(mu_);
     PurgeResult out;
     const std::string cut = format_timestamp(cutoff);

@@ -37,9 +37,11 @@ public:
     PurgeResult purge(const std::string& collector, const std::string& table, const Timestamp& cutoff,
                       int max_snapshots) override;
 
-    // blocking_events (agent/store/sqlite_xe.cpp).
+    // The XE collectors (agent/store/sqlite_xe.cpp). purge() of table "xe_events" (their declared table) is
+    // purge_xe().
     XeBookmark read_xe_bookmark(const std::string& instance, const std::string& source) override;
     XeWriteResult write_xe(const XeBatch& batch, const RunRecord& run) override;
+    PurgeResult purge_xe(const std::string& collector, const Timestamp& cutoff, int max_events) override;
 
     // The DDL install() runs for these tables (core migrations first), for `dmvlog schema print`.
     static std::string ddl(const std::vector<TableSpec>& tables);

@@ -1,6 +1,7 @@
 // SqliteStore: the blocking_events collector's writes (agent/store/xe_store.h; tables of
 // schema/sqlite/003_blocking.sql).
 #include <algorithm>
+#include <charconv>
 #include <fmt/format.h>
 #include <map>
 #include <set>
@@ -13,6 +14,15 @@
 namespace dmvlog::store {
 
 std::int64_t xe_content_hash(std::string_view raw_xml) { return text_hash(raw_xml); }
+
+std::optional<std::string> report_time_utc(const std::optional<std::string>& local, int utc_offset_minutes) {
+    if (!local || local->empty()) return std::nullopt;
+    auto t = parse_timestamp(*local);
+    if (!t) return local;
+    if (t->utc_ticks < ticks_from_civil(CivilTime{1900, 1, 2, 0, 0, 0, 0})) return std::nullopt;  // the zero date
+    if (!t->has_offset) t->utc_ticks -= static_cast<std::int64_t>(utc_offset_minutes) * kTicksPerMinute;
+    return format_timestamp(Timestamp{t->utc_ticks, 0, false});
+}
 
 namespace {
 
@@ -54,6 +64,29 @@ std::string join(const std::vector<std::string>& parts) {
     return out;
 }
 
+std::string join_ints(const std::vector<std::int64_t>& v) {
+    std::string out;
+    for (auto x : v) {
+        if (!out.empty()) out += ",";
+        out += std::to_string(x);
+    }
+    return out;
+}
+
+std::vector<std::int64_t> split_ints(std::string_view text) {
+    std::vector<std::int64_t> out;
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        const auto part = text.substr(0, comma);
+        std::int64_t v = 0;
+        auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+        if (ec == std::errc() && p == part.data() + part.size()) out.push_back(v);
+        if (comma == std::string_view::npos) break;
+        text.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
 std::string requests_list(const std::vector<xe::LockRequest>& list) {
     std::vector<std::string> parts;
     for (const auto& r : list) parts.push_back(r.mode ? r.id + ":" + *r.mode : r.id);
@@ -66,7 +99,8 @@ XeBookmark SqliteStore::read_xe_bookmark(const std::string& instance, const std:
     std::lock_guard lock(mu_);
     XeBookmark b;
     auto* s = prepare_cached("xe:bookmark-read",
-                             "SELECT file_name, file_offset, events_read FROM xe_bookmarks WHERE instance = ? AND source = ?");
+                             "SELECT file_name, file_offset, events_read, event_time, event_hashes, possible_losses "
+                             "FROM xe_bookmarks WHERE instance = ? AND source = ?");
     bind_text(s, 1, instance);
     bind_text(s, 2, source);
     int rc = sqlite3_step(s);
@@ -75,6 +109,13 @@ XeBookmark SqliteStore::read_xe_bookmark(const std::string& instance, const std:
         b.file_offset = int_col(s, 1);
         b.events_read = sqlite3_column_int64(s, 2);
         if (!b.file_name || !b.file_offset) b.file_name.reset(), b.file_offset.reset();
+        if (auto t = text_col(s, 3)) {
+            if (auto ts = parse_timestamp(*t)) {
+                b.event_ticks = ts->utc_ticks;
+                b.event_hashes = split_ints(text_col(s, 4).value_or(""));
+            }
+        }
+        b.possible_losses = sqlite3_column_int64(s, 5);
     } else if (rc != SQLITE_DONE) {
         fail("read xe bookmark");
     }
@@ -129,18 +170,61 @@ XeWriteResult SqliteStore::write_xe(const XeBatch& batch, const RunRecord& run) 
             "INSERT INTO deadlock_resources (event_id, instance, event_time, resource_type, database_id, object_name, "
             "index_name, mode, owners, waiters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 
+        // The same report or deadlock read from another source (a ring buffer and system_health, or dmvlog's
+        // session and a fallback while it was stopped) is stored once.
+        auto* seen_bpr = prepare_cached(
+            "xe:bpr-seen",
+            "SELECT 1 FROM blocked_process_reports WHERE instance = ? AND event_time = ? AND monitor_loop IS ? "
+            "AND blocked_spid IS ? AND blocked_ecid IS ? LIMIT 1");
+        auto* seen_dl = prepare_cached(
+            "xe:deadlock-seen", "SELECT 1 FROM deadlocks WHERE instance = ? AND event_time = ? AND victims = ? LIMIT 1");
+        auto stored_elsewhere = [&](const xe::Event& ev, const std::string& event_time) {
+            sqlite3_stmt* q = nullptr;
+            if (const auto* r = ev.blocked_process_report(); r && ev.type == xe::EventType::blocked_process_report) {
+                q = seen_bpr;
+                sqlite3_reset(q);
+                bind_text(q, 1, batch.instance);
+                bind_text(q, 2, event_time);
+                bind_opt(q, 3, r->monitor_loop);
+                bind_opt(q, 4, r->blocked.spid);
+                bind_opt(q, 5, r->blocked.ecid);
+            } else if (const auto* d = ev.deadlock_report()) {
+                q = seen_dl;
+                sqlite3_reset(q);
+                bind_text(q, 1, batch.instance);
+                bind_text(q, 2, event_time);
+                bind_text(q, 3, join(d->victims));
+            } else {
+                return false;
+            }
+            const int rc = sqlite3_step(q);
+            sqlite3_reset(q);
+            if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("look up a stored report");
+            return rc == SQLITE_ROW;
+        };
+        const int offset = batch.utc_offset_minutes;
+
         std::optional<std::int64_t> earliest_report;  // utc ticks of the earliest new blocked-process report
         for (const auto& row : batch.events) {
             const auto& ev = row.event;
             std::optional<std::string> event_time;
             if (ev.timestamp) event_time = format_timestamp(*ev.timestamp);
+            if (!ev.error && event_time && stored_elsewhere(ev, *event_time)) {
+                ++result.events_duplicate;
+                continue;
+            }
             sqlite3_reset(ins_event);
             bind_text(ins_event, 1, batch.instance);
             bind_text(ins_event, 2, batch.source);
             bind_text(ins_event, 3, !ev.name.empty() ? ev.name : row.object_name);
             bind_opt(ins_event, 4, event_time);
-            bind_text(ins_event, 5, row.file_name);
-            sqlite3_bind_int64(ins_event, 6, row.file_offset);
+            if (row.file_name.empty()) {
+                sqlite3_bind_null(ins_event, 5);
+                sqlite3_bind_null(ins_event, 6);
+            } else {
+                bind_text(ins_event, 5, row.file_name);
+                sqlite3_bind_int64(ins_event, 6, row.file_offset);
+            }
             sqlite3_bind_int64(ins_event, 7, xe_content_hash(row.raw_xml));
             bind_text(ins_event, 8, row.raw_xml);
             if (ev.error) bind_text(ins_event, 9, ev.error->describe());
@@ -194,7 +278,7 @@ XeWriteResult SqliteStore::write_xe(const XeBatch& batch, const RunRecord& run) 
                 bind_opt(s, i++, bd.host_name);
                 bind_opt(s, i++, bd.client_app);
                 bind_opt(s, i++, bd.transaction_name);
-                bind_opt(s, i++, bd.last_tran_started);
+                bind_opt(s, i++, report_time_utc(bd.last_tran_started, offset));
                 bind_opt(s, i++, bd.isolation_level);
                 bind_opt(s, i++, bd.database_id);
                 bind_opt(s, i++, blocked_buf);
@@ -209,7 +293,7 @@ XeWriteResult SqliteStore::write_xe(const XeBatch& batch, const RunRecord& run) 
                 bind_opt(s, i++, bg.host_name);
                 bind_opt(s, i++, bg.client_app);
                 bind_opt(s, i++, bg.transaction_name);
-                bind_opt(s, i++, bg.last_tran_started);
+                bind_opt(s, i++, report_time_utc(bg.last_tran_started, offset));
                 bind_opt(s, i++, bg.isolation_level);
                 bind_opt(s, i++, bg.trancount);
                 bind_opt(s, i++, blocking_buf);
@@ -280,17 +364,26 @@ XeWriteResult SqliteStore::write_xe(const XeBatch& batch, const RunRecord& run) 
 
         auto* bm = prepare_cached(
             "xe:bookmark-write",
-            "INSERT INTO xe_bookmarks (instance, source, file_name, file_offset, events_read, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (instance, source) DO UPDATE SET file_name = excluded.file_name, "
-            "file_offset = excluded.file_offset, events_read = xe_bookmarks.events_read + ?, "
-            "updated_at = excluded.updated_at");
+            "INSERT INTO xe_bookmarks (instance, source, file_name, file_offset, events_read, updated_at, event_time, "
+            "event_hashes, possible_losses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance, source) DO UPDATE "
+            "SET file_name = excluded.file_name, file_offset = excluded.file_offset, "
+            "events_read = xe_bookmarks.events_read + excluded.events_read, updated_at = excluded.updated_at, "
+            "event_time = excluded.event_time, event_hashes = excluded.event_hashes, "
+            "possible_losses = xe_bookmarks.possible_losses + excluded.possible_losses");
         bind_text(bm, 1, batch.instance);
         bind_text(bm, 2, batch.source);
         bind_opt(bm, 3, batch.bookmark.file_name);
         bind_opt(bm, 4, batch.bookmark.file_offset);
         sqlite3_bind_int64(bm, 5, result.events_new);
         bind_text(bm, 6, collected_at);
-        sqlite3_bind_int64(bm, 7, result.events_new);
+        if (batch.bookmark.event_ticks) {
+            bind_text(bm, 7, format_timestamp(Timestamp{*batch.bookmark.event_ticks, 0, false}));
+            bind_text(bm, 8, join_ints(batch.bookmark.event_hashes));
+        } else {
+            sqlite3_bind_null(bm, 7);
+            sqlite3_bind_null(bm, 8);
+        }
+        sqlite3_bind_int64(bm, 9, batch.possible_losses);
         if (sqlite3_step(bm) != SQLITE_DONE) fail("write xe bookmark");
 
         if (earliest_report) result.episodes = rebuild_episodes(batch.instance, *earliest_report);
@@ -301,6 +394,77 @@ XeWriteResult SqliteStore::write_xe(const XeBatch& batch, const RunRecord& run) 
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
     }
+}
+
+PurgeResult SqliteStore::purge_xe(const std::string& collector, const Timestamp& cutoff, int max_events) {
+    std::lock_guard lock(mu_);
+    PurgeResult out;
+    const std::string cut = format_timestamp(cutoff);
+    const int limit = std::max(1, max_events);
+    exec("BEGIN IMMEDIATE");
+    try {
+        // Every write_xe writes its instance's bookmark, so these are the instances with XE rows; per instance
+        // the (instance, event_time) index finds the old events, and event_id indexes their parsed rows.
+        std::vector<std::string> instances;
+        {
+            auto* s = prepare_cached("xe-purge:instances", "SELECT DISTINCT instance FROM xe_bookmarks");
+            while (sqlite3_step(s) == SQLITE_ROW) instances.push_back(text_col(s, 0).value_or(""));
+            sqlite3_reset(s);
+        }
+        for (const auto& inst : instances) {
+            // The oldest events (by event_time; collected_at for one without a time) go with their parsed rows.
+            std::vector<std::int64_t> ids;
+            for (const char* key : {"xe-purge:events", "xe-purge:events-without-time"}) {
+                const bool timed = std::string_view(key) == "xe-purge:events";
+                auto* q = prepare_cached(key, timed ? "SELECT event_id FROM xe_events WHERE instance = ? AND event_time < ? "
+                                                      "ORDER BY event_time LIMIT ?"
+                                                    : "SELECT event_id FROM xe_events WHERE instance = ? AND event_time IS "
+                                                      "NULL AND collected_at < ? LIMIT ?");
+                bind_text(q, 1, inst);
+                bind_text(q, 2, cut);
+                sqlite3_bind_int(q, 3, limit + 1);
+                while (sqlite3_step(q) == SQLITE_ROW) ids.push_back(sqlite3_column_int64(q, 0));
+                sqlite3_reset(q);
+            }
+            if (static_cast<int>(ids.size()) > limit) {
+                out.more = true;
+                ids.resize(static_cast<std::size_t>(limit));
+            }
+            for (auto id : ids) {
+                for (const char* t : {"blocked_process_reports", "deadlock_processes", "deadlock_resources", "deadlocks",
+                                      "xe_events"}) {
+                    auto* d = prepare_cached(std::string("xe-purge:") + t, fmt::format("DELETE FROM {} WHERE event_id = ?", t));
+                    sqlite3_bind_int64(d, 1, id);
+                    if (sqlite3_step(d) != SQLITE_DONE) fail(std::string("purge ") + t);
+                    out.rows += sqlite3_changes(db_);
+                }
+            }
+            out.snapshots += static_cast<std::int64_t>(ids.size());  // for XE collectors: events
+            auto* d = prepare_cached("xe-purge:episodes",
+                                     "DELETE FROM blocking_episodes WHERE rowid IN (SELECT rowid FROM blocking_episodes "
+                                     "WHERE instance = ? AND end_time < ? LIMIT ?)");
+            bind_text(d, 1, inst);
+            bind_text(d, 2, cut);
+            sqlite3_bind_int(d, 3, limit);
+            if (sqlite3_step(d) != SQLITE_DONE) fail("purge blocking_episodes");
+            const auto episodes = sqlite3_changes(db_);
+            out.rows += episodes;
+            if (episodes == limit) out.more = true;
+        }
+        auto* dr = prepare_cached("purge-runs",
+                                  "DELETE FROM collector_runs WHERE rowid IN (SELECT rowid FROM collector_runs WHERE "
+                                  "collector = ? AND started_at < ? LIMIT ?)");
+        bind_text(dr, 1, collector);
+        bind_text(dr, 2, cut);
+        sqlite3_bind_int(dr, 3, limit * 10);
+        if (sqlite3_step(dr) != SQLITE_DONE) fail("purge collector_runs");
+        out.runs = sqlite3_changes(db_);
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+    return out;
 }
 
 // Within write_xe's transaction: the episodes ending after (earliest - 10 min) are deleted and rebuilt from

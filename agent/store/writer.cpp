@@ -42,7 +42,8 @@ void Writer::submit_purge(std::string collector, std::string table, Timestamp cu
     {
         std::lock_guard lock(mu_);
         for (const auto& item : queue_)
-            if (item.purge && item.purge->table == table) return;  // one purge per table at a time
+            if (item.purge && item.purge->table == table && item.purge->collector == collector)
+                return;  // one purge per collector and table at a time
         Item item;
         item.purge = Purge{std::move(collector), std::move(table), cutoff, {}};
         queue_.push_back(std::move(item));

@@ -256,6 +256,36 @@ class SimEngine(Engine):
         self.server.restart(self.server.model_time if self.server.model_time <= t else t, outage)
         return self._now_info()
 
+    def _cmd_xe_session(self, cmd: dict) -> dict:
+        """Event sessions as a DBA would change them: {"action": "drop" | "stop" | "start", "name": ..} or
+        {"action": "create_ring_buffer", "name": .., "max_events": N} (blocked_process_report and
+        xml_deadlock_report to a ring_buffer target, running). Answers the sessions defined and running."""
+        from sim.model.xe import XeError
+        t = self._sync()
+        now = self.server.dt(t)
+        action, name = cmd.get("action"), cmd.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValueError("xe_session needs a session name")
+        xe = self.server.xe
+        try:
+            if action == "drop":
+                xe.drop_session(name, now)
+            elif action == "stop":
+                xe.stop_session(name, now)
+            elif action == "start":
+                xe.start_session(name, now)
+            elif action == "create_ring_buffer":
+                max_events = int(cmd.get("max_events", 1000))
+                if max_events < 1:
+                    raise ValueError("max_events must be at least 1")
+                xe.create_ring_buffer_session(name, max_events, now)
+            else:
+                raise ValueError("action must be one of create_ring_buffer, drop, start, stop")
+        except XeError as e:
+            raise ValueError(f"{e.number}: {e.message}") from None
+        return {"defined": [r["name"] for r in xe.server_session_rows()],
+                "running": [r["name"] for r in xe.session_rows()]}
+
     def _cmd_truth(self, cmd: dict) -> dict:
         self._sync()
         t0 = parse_utc(cmd["from"], "from")

@@ -19,6 +19,7 @@ class Recorder:
 
     def __init__(self, threshold: int):
         self.blocked_process_threshold = threshold
+        self.diagnostics_s = 0          # no system_health diagnostics events
         self.reports, self.deadlocks = [], []
 
     def emit_blocked_process_report(self, event_time, monitor_loop, blocked, blocking):

@@ -184,6 +184,89 @@ TEST_F(SqliteXeTest, FailedWriteLeavesNothing) {
     EXPECT_FALSE(store->read_xe_bookmark("prod1", "dmvlog_blocking").file_name);
 }
 
+TEST_F(SqliteXeTest, RingBufferBookmarkKeepsTimeHashesAndLosses) {
+    auto b = batch({row_of(bpr_event("2026-11-23T10:00:05.000Z", 1, 60, 55, 5000), "", 0)}, "", 0);
+    b.source = "blocked_process";
+    b.bookmark = XeBookmark{};
+    b.bookmark.event_ticks = parse_timestamp("2026-11-23 10:00:05")->utc_ticks;
+    b.bookmark.event_hashes = {-5, 42};
+    b.possible_losses = 1;
+    store->write_xe(b, run());
+    auto got = store->read_xe_bookmark("prod1", "blocked_process");
+    EXPECT_FALSE(got.file_name);
+    EXPECT_EQ(got.event_ticks, b.bookmark.event_ticks);
+    EXPECT_EQ(got.event_hashes, (std::vector<std::int64_t>{-5, 42}));
+    EXPECT_EQ(got.possible_losses, 1);
+    EXPECT_EQ(scalar("SELECT count(*) FROM xe_events WHERE file_name IS NULL AND file_offset IS NULL"), 1);
+    b.events.clear();
+    store->write_xe(b, run());
+    EXPECT_EQ(store->read_xe_bookmark("prod1", "blocked_process").possible_losses, 2);
+    // the event_file bookmark of another source is its own
+    EXPECT_FALSE(store->read_xe_bookmark("prod1", "dmvlog_blocking").event_ticks);
+}
+
+TEST_F(SqliteXeTest, TheSameReportAndDeadlockFromAnotherSourceAreStoredOnce) {
+    const std::string report = bpr_event("2026-11-23T10:00:05.000Z", 7, 60, 55, 5000);
+    const std::string graph = read_corpus("deadlock_keylock.xml");
+    auto deadlock = [&](const std::string& type) {
+        return "<event name=\"xml_deadlock_report\" package=\"sqlserver\" timestamp=\"2026-11-23T10:00:07.000Z\">"
+               "<data name=\"xml_report\">" + type + "<value>" + graph + "</value></data></event>";
+    };
+    store->write_xe(batch({row_of(report, "f_0_1.xel", 5120), row_of(deadlock(""), "f_0_1.xel", 5120)}, "f_0_1.xel", 5120),
+                    run());
+    ASSERT_EQ(scalar("SELECT count(*) FROM deadlocks"), 1);
+    // as a ring buffer renders them: the same events with other XML (a <type> in each <data>)
+    std::string other_report = report;
+    other_report.replace(other_report.find("<data name=\"duration\">"), 22, "<data name=\"duration\"><type name=\"uint64\" package=\"package0\"/>");
+    std::string other_dl = deadlock("<type name=\"xml\" package=\"package0\"/>");
+    auto b = batch({row_of(other_report, "", 0), row_of(other_dl, "", 0),
+                    row_of(bpr_event("2026-11-23T10:00:05.000Z", 7, 61, 55, 5000), "", 0)}, "", 0);
+    b.source = "blocked_process";
+    auto r = store->write_xe(b, run());
+    EXPECT_EQ(r.events_new, 1);        // only the report of another blocked session
+    EXPECT_EQ(r.events_duplicate, 2);
+    EXPECT_EQ(scalar("SELECT count(*) FROM blocked_process_reports"), 2);
+    EXPECT_EQ(scalar("SELECT count(*) FROM deadlocks"), 1);
+    EXPECT_EQ(scalar("SELECT count(*) FROM xe_events"), 3);
+}
+
+TEST_F(SqliteXeTest, LastTranStartedIsStoredInUtc) {
+    auto b = batch({row_of(bpr_event("2026-11-23T10:00:05.000Z", 1, 60, 55, 5000), "f_0_1.xel", 5120)}, "f_0_1.xel", 5120);
+    b.utc_offset_minutes = 540;  // the server runs at UTC+9: its 09:59 local is 00:59 UTC
+    store->write_xe(b, run());
+    EXPECT_EQ(text("SELECT blocking_last_tran_started FROM blocked_process_reports"), "2026-11-23 00:59:00.0000000");
+    EXPECT_EQ(text("SELECT head_last_tran_started FROM blocking_episodes"), "2026-11-23 00:59:00.0000000");
+    EXPECT_EQ(report_time_utc(std::string("2026-11-23T09:59:00.123"), -300), "2026-11-23 14:59:00.1230000");
+    EXPECT_EQ(report_time_utc(std::string("1900-01-01T00:00:00"), 60), std::nullopt);  // SQL Server's zero date
+    EXPECT_EQ(report_time_utc(std::string("garbage"), 60), "garbage");
+    EXPECT_EQ(report_time_utc(std::nullopt, 60), std::nullopt);
+}
+
+TEST_F(SqliteXeTest, RetentionPurgesByEventTimeNeverTheBookmark) {
+    auto dl = xe::parse_all(read_corpus("deadlock_keylock.xml"), {.keep_raw = true});
+    ASSERT_FALSE(dl.empty());
+    std::vector<XeEventRow> events;
+    for (int pass = 0; pass < 3; ++pass)
+        events.push_back(row_of(bpr_event(fmt::format("2026-11-2{}T10:00:05.000Z", pass + 1), pass, 60, 55 + pass, 5000), "f", 5120));
+    events.push_back(row_of(dl[0].raw_xml, "f", 5120));
+    events.push_back(row_of("<event name=\"blocked_process_report\"><data", "f", 5120));  // no time: collected_at
+    store->write_xe(batch(events, "f", 5120), run());
+    ASSERT_EQ(scalar("SELECT count(*) FROM blocking_episodes"), 3);
+    // before 2026-11-21 10:00:06: the first report and its episode go
+    auto r = store->purge("blocking_events", std::string(kXeTable), *parse_timestamp("2026-11-21 10:00:06"), 20);
+    EXPECT_EQ(scalar("SELECT count(*) FROM blocked_process_reports"), 2);
+    EXPECT_EQ(scalar("SELECT count(*) FROM blocking_episodes"), 2);
+    EXPECT_FALSE(r.more);
+    // everything older than far in the future: all XE rows, the run record; the bookmark stays
+    r = store->purge_xe("blocking_events", *parse_timestamp("2100-01-01"), 1);
+    EXPECT_TRUE(r.more);
+    for (int i = 0; i < 10 && r.more; ++i) r = store->purge_xe("blocking_events", *parse_timestamp("2100-01-01"), 1);
+    for (const char* t : {"xe_events", "blocked_process_reports", "deadlocks", "deadlock_processes", "deadlock_resources",
+                          "blocking_episodes", "collector_runs"})
+        EXPECT_EQ(scalar(std::string("SELECT count(*) FROM ") + t), 0) << t;
+    EXPECT_EQ(store->read_xe_bookmark("prod1", "dmvlog_blocking").file_name.value_or(""), "f");
+}
+
 TEST(XeJobHelpers, ReadPathAddsTheWildcard) {
     EXPECT_EQ(blocking::read_path("/var/opt/mssql/log/dmvlog_blocking.xel"), "/var/opt/mssql/log/dmvlog_blocking*.xel");
     EXPECT_EQ(blocking::read_path("C:\\XE\\b*.xel"), "C:\\XE\\b*.xel");

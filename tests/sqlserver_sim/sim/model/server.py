@@ -191,6 +191,9 @@ class SimServer:
         th = int(self.xe.blocked_process_threshold or 0)
         if th > 0 and math.floor(t1 / th) != math.floor(t0 / th):
             self._bpr_pass(math.floor(t1 / th) * th, th)
+        diag = self.xe.diagnostics_s
+        if diag > 0 and math.floor(t1 / diag) != math.floor(t0 / diag) and not self.is_down(t1):
+            self.xe.emit_diagnostics(self.dt(math.floor(t1 / diag) * diag))
 
     def _gauges(self) -> None:
         """Point-in-time values the counters model takes from the workload."""

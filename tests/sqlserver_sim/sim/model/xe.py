@@ -45,9 +45,14 @@ file; 25718 for a path without a wildcard that names no file.
 Ground truth: every emitted report is kept in .emitted (whether or not a session captured it).
 
 cfg keys: log_dir ('/var/opt/mssql/log/'), utc_offset_minutes (0), system_health (True),
-system_health_max_file_size_mb (100), system_health_max_rollover_files (10), ring_buffer_xml_limit_bytes
-(4 MB: the target_data XML limit), file_header_bytes (5120), blocked_process_threshold (0: the
-'blocked process threshold (s)' configured and in use at the start, 0 - 86400; sp_configure changes it).
+system_health_max_file_size_mb (100), system_health_max_rollover_files (10), system_health_diagnostics_s
+(300: system_health's sp_server_diagnostics_component_result events, one per component at every multiple of
+it; 0 = none), ring_buffer_xml_limit_bytes (4 MB: the target_data XML limit), file_header_bytes (5120),
+blocked_process_threshold (0: the 'blocked process threshold (s)' configured and in use at the start,
+0 - 86400; sp_configure changes it), ring_buffer_session ('': none; a name creates, running from the start,
+a session a DBA might have set up: blocked_process_report and xml_deadlock_report to a ring_buffer target,
+as dmvlog reads while its own session is absent) and ring_buffer_max_events (1000: where that ring buffer
+wraps, dropping its oldest events).
 """
 from __future__ import annotations
 
@@ -78,8 +83,13 @@ READ_FILE_COLUMNS = [("module_guid", "uniqueidentifier"), ("package_guid", "uniq
 _FILETIME_EPOCH = _dt.datetime(1601, 1, 1)
 
 CONFIG_KEYS = frozenset({"log_dir", "utc_offset_minutes", "system_health", "system_health_max_file_size_mb",
-                         "system_health_max_rollover_files", "ring_buffer_xml_limit_bytes", "file_header_bytes",
-                         "blocked_process_threshold"})
+                         "system_health_max_rollover_files", "system_health_diagnostics_s",
+                         "ring_buffer_xml_limit_bytes", "file_header_bytes", "blocked_process_threshold",
+                         "ring_buffer_session", "ring_buffer_max_events"})
+
+# the events of a ring_buffer session for blocking and deadlocks, as DBAs set one up
+RING_BUFFER_EVENTS = ["sqlserver.blocked_process_report", "sqlserver.xml_deadlock_report"]
+DIAGNOSTIC_COMPONENTS = ["system", "resource", "query_processing", "io_subsystem", "events"]
 
 # attributes of deadlock-graph lock resources, in SQL Server's order (others given are not written)
 _RESOURCE_ATTRS = {
@@ -288,6 +298,32 @@ class XeStore:
                                      "ring_buffer": {"max_events_limit": 5000, "max_memory": 4096}},
                                     {"startup_state": True, "max_dispatch_latency_s": 120})
             s.running = True
+        self.diagnostics_s = int(cfg.get("system_health_diagnostics_s", 300))
+        rb_name = str(cfg.get("ring_buffer_session", "") or "")
+        if rb_name:
+            self.create_ring_buffer_session(rb_name, int(cfg.get("ring_buffer_max_events", 1000)))
+
+    def create_ring_buffer_session(self, name: str, max_events: int = 1000,
+                                   now: Optional[_dt.datetime] = None) -> XeSession:
+        """A running session with blocked_process_report and xml_deadlock_report to a ring_buffer target that
+        keeps at most max_events events (the oldest are dropped)."""
+        s = self.create_session(name, RING_BUFFER_EVENTS, {"ring_buffer": {"max_events_limit": max_events}},
+                                {"startup_state": True, "max_dispatch_latency_s": 5}, now)
+        s.running = True
+        s.create_time = now
+        return s
+
+    def emit_diagnostics(self, event_time: _dt.datetime) -> int:
+        """system_health's sp_server_diagnostics_component_result events (one per component), which dmvlog
+        passes over when it reads deadlocks from system_health."""
+        n = 0
+        for comp in DIAGNOSTIC_COMPONENTS:
+            e = XeEvent("sp_server_diagnostics_component_result", event_time,
+                        [("component", comp, comp.upper(), "component_type", "sqlserver", False),
+                         ("state", 1, "CLEAN", "state", "sqlserver", False),
+                         ("data", f"<{comp} state=\"clean\"/>", None, "xml", "package0", True)])
+            n += self._fire(e)
+        return n
 
     # ------------------------------------------------------------------------------------------------
     # paths
