@@ -409,7 +409,7 @@ bool SqliteStore::write(const Snapshot& snap, const RunRecord& run) {
             }
             if (sqlite3_step(ins) != SQLITE_DONE) fail("insert into " + spec.name);
         }
-        insert_run(run);
+        if (!run.collector.empty()) insert_run(run);
         exec("COMMIT");
         return true;
     } catch (...) {

@@ -77,7 +77,8 @@ public:
     // Creates or migrates the core schema and the given collector tables.
     virtual void install(const std::vector<TableSpec>& tables) = 0;
     // Writes one snapshot and its run record in one transaction. Idempotent: a snapshot already present
-    // (same instance, collector, collected_at) is not written again; returns false in that case.
+    // (same instance, collector, collected_at) is not written again; returns false in that case. A run with
+    // an empty collector records no run (a copy between stores brings the run records of its own).
     virtual bool write(const Snapshot& snapshot, const RunRecord& run) = 0;
     // Records a run that produced no snapshot (failure, disabled).
     virtual void record_run(const RunRecord& run) = 0;

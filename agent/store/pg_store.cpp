@@ -1,0 +1,461 @@
+#include "agent/store/pg_store.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "agent/core/embedded.h"
+#include "agent/core/time_format.h"
+
+namespace dmvlog::store {
+
+namespace {
+
+const char* pg_type(collect::StorageClass s) {
+    switch (s) {
+        case collect::StorageClass::integer: return "bigint";
+        case collect::StorageClass::real: return "double precision";
+        case collect::StorageClass::decimal: return "numeric";
+        case collect::StorageClass::text: return "text COLLATE \"C\"";
+        case collect::StorageClass::blob: return "bytea";
+        case collect::StorageClass::timestamp: return "text COLLATE \"C\"";
+    }
+    return "text";
+}
+
+std::string ident(const std::string& name) {
+    std::string out = "\"";
+    for (char c : name) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string now_text() {
+    auto ticks = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count() * 10;
+    return format_timestamp(Timestamp{ticks, 0, false});
+}
+
+struct Migration {
+    int version;
+    std::string name;
+    std::string_view sql;
+};
+
+std::vector<Migration> migrations() {
+    std::vector<Migration> out;
+    for (const auto* f : embedded::under("schema/postgres/")) {
+        auto file = std::filesystem::path(f->path).filename().string();
+        int v = 0;
+        auto [p, ec] = std::from_chars(file.data(), file.data() + file.size(), v);
+        if (ec != std::errc() || p == file.data()) continue;
+        out.push_back({v, file, f->content});
+    }
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.version < b.version; });
+    return out;
+}
+
+// Collector tables: partitioned by day on collected_at; the partitions are made as days arrive.
+std::string table_ddl(const TableSpec& t) {
+    std::string ddl = fmt::format("CREATE TABLE IF NOT EXISTS {} (\n    instance text COLLATE \"C\" NOT NULL,\n"
+                                  "    collected_at text COLLATE \"C\" NOT NULL,\n    utc_offset_minutes bigint NOT NULL",
+                                  ident(t.name));
+    for (const auto& c : t.columns) ddl += fmt::format(",\n    {} {}", ident(c.name), pg_type(c.storage));
+    ddl += "\n) PARTITION BY RANGE (collected_at);\n";
+    ddl += fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} (instance, collected_at);\n", ident(t.name + "_by_time"),
+                       ident(t.name));
+    return ddl;
+}
+
+// COPY text format: \N for NULL; backslash, tab, newline and carriage return escaped.
+void copy_text(std::string& out, std::string_view s) {
+    for (char c : s) {
+        switch (c) {
+            case '\\': out += "\\\\"; break;
+            case '\t': out += "\\t"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            default: out += c;
+        }
+    }
+}
+
+void copy_value(std::string& out, const Value& v) {
+    std::visit(
+        [&](const auto& x) {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
+                out += "\\N";
+            } else if constexpr (std::is_same_v<T, std::int64_t>) {
+                fmt::format_to(std::back_inserter(out), "{}", x);
+            } else if constexpr (std::is_same_v<T, double>) {
+                fmt::format_to(std::back_inserter(out), "{}", x);
+            } else if constexpr (std::is_same_v<T, std::string>) {
+                copy_text(out, x);
+            } else if constexpr (std::is_same_v<T, Bytes>) {
+                static const char* digits = "0123456789abcdef";
+                out += "\\\\x";
+                for (auto b : x) {
+                    const auto u = static_cast<unsigned char>(b);
+                    out += digits[u >> 4];
+                    out += digits[u & 15];
+                }
+            } else if constexpr (std::is_same_v<T, Timestamp>) {
+                out += format_timestamp(x);
+            } else if constexpr (std::is_same_v<T, Decimal>) {
+                out += x.digits;
+            }
+        },
+        v);
+}
+
+class Result {
+public:
+    explicit Result(PGresult* r) : r_(r) {}
+    ~Result() { PQclear(r_); }
+    Result(const Result&) = delete;
+    Result& operator=(const Result&) = delete;
+    PGresult* get() const { return r_; }
+    bool ok() const {
+        auto s = PQresultStatus(r_);
+        return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+    }
+    int rows() const { return PQntuples(r_); }
+    std::string text(int row, int col) const { return PQgetvalue(r_, row, col); }
+    bool null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+    std::int64_t i64(int row, int col) const { return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10); }
+
+private:
+    PGresult* r_;
+};
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+}  // namespace
+
+PgStore::PgStore(const std::string& conninfo, const std::string& password) {
+    std::vector<const char*> keys = {"dbname", "fallback_application_name", "connect_timeout"};
+    std::vector<const char*> vals = {conninfo.c_str(), "dmvlog", "10"};
+    if (!password.empty()) {
+        keys.push_back("password");
+        vals.push_back(password.c_str());
+    }
+    keys.push_back(nullptr);
+    vals.push_back(nullptr);
+    conn_ = PQconnectdbParams(keys.data(), vals.data(), 1);
+    if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
+        std::string msg = conn_ ? trim(PQerrorMessage(conn_)) : "out of memory";
+        if (conn_) PQfinish(conn_);
+        conn_ = nullptr;
+        throw StoreError("cannot connect to the PostgreSQL store: " + msg);
+    }
+    where_ = fmt::format("postgres {}/{}", PQhost(conn_) ? PQhost(conn_) : "", PQdb(conn_) ? PQdb(conn_) : "");
+    exec("SET application_name = 'dmvlog'; SET client_min_messages = warning");
+}
+
+PgStore::~PgStore() {
+    if (conn_) PQfinish(conn_);
+}
+
+void PgStore::exec(const std::string& sql) {
+    Result r(PQexec(conn_, sql.c_str()));
+    if (!r.ok()) throw StoreError(fmt::format("store {}: {}", where_, trim(PQresultErrorMessage(r.get()))));
+}
+
+std::string PgStore::ddl(const std::vector<TableSpec>& tables) {
+    std::string out;
+    for (const auto& m : migrations()) {
+        out += fmt::format("-- schema/postgres/{}\n", m.name);
+        out += m.sql;
+        out += "\n";
+    }
+    for (const auto& t : tables) {
+        out += fmt::format("-- collector {} (partitions {}_pYYYYMMDD are created as days arrive)\n", t.collector, t.name);
+        out += table_ddl(t);
+        out += "\n";
+    }
+    return out;
+}
+
+int PgStore::schema_version() {
+    std::lock_guard lock(mu_);
+    Result t(PQexec(conn_, "SELECT to_regclass('schema_version') IS NOT NULL"));
+    if (!t.ok() || t.rows() == 0 || t.text(0, 0) != "t") return 0;
+    Result v(PQexec(conn_, "SELECT coalesce(max(version), 0) FROM schema_version"));
+    if (!v.ok() || v.rows() == 0) return 0;
+    return static_cast<int>(v.i64(0, 0));
+}
+
+void PgStore::install(const std::vector<TableSpec>& tables) {
+    const int current = schema_version();
+    std::lock_guard lock(mu_);
+    exec("BEGIN");
+    try {
+        // One installer at a time when many agents start together.
+        exec("SELECT pg_advisory_xact_lock(7301042)");
+        for (const auto& m : migrations()) {
+            if (m.version <= current) continue;
+            exec(std::string(m.sql));
+            const std::string v = std::to_string(m.version), now = now_text();
+            const char* params[] = {v.c_str(), now.c_str(), m.name.c_str()};
+            Result r(PQexecParams(conn_,
+                                  "INSERT INTO schema_version (version, applied_at, description) VALUES ($1, $2, $3) "
+                                  "ON CONFLICT (version) DO NOTHING",
+                                  3, nullptr, params, nullptr, nullptr, 0));
+            if (!r.ok()) throw StoreError(fmt::format("store {}: {}", where_, trim(PQresultErrorMessage(r.get()))));
+        }
+        for (const auto& t : tables) {
+            exec(table_ddl(t));
+            std::string column_list;
+            for (const auto& c : t.columns) {
+                // Columns added to a declaration since the table was created are added to the table.
+                exec(fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}", ident(t.name), ident(c.name), pg_type(c.storage)));
+                if (!column_list.empty()) column_list += ", ";
+                column_list += c.name + " " + pg_type(c.storage);
+            }
+            const std::string now = now_text();
+            const char* params[] = {t.name.c_str(), t.collector.c_str(), column_list.c_str(), now.c_str()};
+            Result r(PQexecParams(conn_,
+                                  "INSERT INTO collector_tables (table_name, collector, columns, updated_at) VALUES ($1, $2, $3, $4) "
+                                  "ON CONFLICT (table_name) DO UPDATE SET collector = excluded.collector, "
+                                  "columns = excluded.columns, updated_at = excluded.updated_at",
+                                  4, nullptr, params, nullptr, nullptr, 0));
+            if (!r.ok()) throw StoreError(fmt::format("store {}: {}", where_, trim(PQresultErrorMessage(r.get()))));
+            tables_[t.name] = t;
+        }
+        exec("COMMIT");
+    } catch (...) {
+        PQclear(PQexec(conn_, "ROLLBACK"));
+        throw;
+    }
+}
+
+void PgStore::ensure_partition(const std::string& table, const std::string& day) {
+    const std::string key = table + "/" + day;
+    if (partitions_.count(key)) return;
+    auto from = parse_timestamp(day);
+    if (!from) throw StoreError(fmt::format("store {}: bad partition day {}", where_, day));
+    const std::string next = format_timestamp(Timestamp{from->utc_ticks + kTicksPerDay, 0, false}).substr(0, 10);
+    std::string name = table + "_p" + day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2);
+    // Concurrent agents may race to create the same day: the second CREATE finds it.
+    exec(fmt::format("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ('{}') TO ('{}')", ident(name),
+                     ident(table), day, next));
+    partitions_.insert(key);
+}
+
+void PgStore::insert_run(const RunRecord& run) {
+    const std::string started = format_timestamp(run.started_at), dur = fmt::format("{}", run.duration_ms),
+                      rows = std::to_string(run.rows), bytes = std::to_string(run.bytes);
+    const char* params[] = {run.instance.c_str(), run.collector.c_str(), started.c_str(), dur.c_str(), rows.c_str(),
+                            bytes.c_str(), run.status.c_str(),
+                            run.error_class.empty() ? nullptr : run.error_class.c_str(),
+                            run.error.empty() ? nullptr : run.error.c_str()};
+    Result r(PQexecParams(conn_,
+                          "INSERT INTO collector_runs (instance, collector, started_at, duration_ms, row_count, bytes, "
+                          "status, error_class, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                          9, nullptr, params, nullptr, nullptr, 0));
+    if (!r.ok()) throw StoreError(fmt::format("store {}: record collector run: {}", where_, trim(PQresultErrorMessage(r.get()))));
+}
+
+bool PgStore::write(const Snapshot& snap, const RunRecord& run) {
+    std::lock_guard lock(mu_);
+    auto tit = tables_.find(snap.table);
+    if (tit == tables_.end()) throw StoreError(fmt::format("store {}: table {} is not installed", where_, snap.table));
+    const TableSpec& spec = tit->second;
+    const std::string collected_at = format_timestamp(snap.collected_at);
+    // A partition is created outside the snapshot's transaction, so that a failed write leaves it for the next.
+    ensure_partition(spec.name, collected_at.substr(0, 10));
+    exec("BEGIN");
+    try {
+        const std::string offset = std::to_string(snap.utc_offset_minutes), count = std::to_string(snap.rows.size()),
+                          now = now_text();
+        const std::string start = snap.sqlserver_start_time ? format_timestamp(*snap.sqlserver_start_time) : "";
+        const char* params[] = {snap.instance.c_str(), snap.collector.c_str(), collected_at.c_str(), offset.c_str(),
+                                snap.sqlserver_start_time ? start.c_str() : nullptr, count.c_str(), now.c_str()};
+        Result r(PQexecParams(conn_,
+                              "INSERT INTO snapshots (instance, collector, collected_at, utc_offset_minutes, "
+                              "sqlserver_start_time, row_count, written_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                              "ON CONFLICT (instance, collector, collected_at) DO NOTHING RETURNING snapshot_id",
+                              7, nullptr, params, nullptr, nullptr, 0));
+        if (!r.ok()) throw StoreError(fmt::format("store {}: insert snapshot: {}", where_, trim(PQresultErrorMessage(r.get()))));
+        if (r.rows() == 0) {   // already written (a replay): the run was recorded the first time
+            exec("COMMIT");
+            return false;
+        }
+        for (const auto& [hash, text] : snap.texts) {
+            const std::string h = std::to_string(hash);
+            const char* tp[] = {h.c_str(), text.c_str(), collected_at.c_str()};
+            Result t(PQexecParams(conn_, "INSERT INTO sql_text (hash, text, first_seen) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING",
+                                  3, nullptr, tp, nullptr, nullptr, 0));
+            if (!t.ok()) throw StoreError(fmt::format("store {}: insert sql_text: {}", where_, trim(PQresultErrorMessage(t.get()))));
+        }
+        if (!snap.rows.empty()) {
+            std::string sql = fmt::format("COPY {} (instance, collected_at, utc_offset_minutes", ident(spec.name));
+            for (const auto& c : spec.columns) sql += ", " + ident(c.name);
+            sql += ") FROM STDIN";
+            Result c(PQexec(conn_, sql.c_str()));
+            if (PQresultStatus(c.get()) != PGRES_COPY_IN)
+                throw StoreError(fmt::format("store {}: copy into {}: {}", where_, spec.name, trim(PQresultErrorMessage(c.get()))));
+            std::string prefix;
+            copy_text(prefix, snap.instance);
+            prefix += '\t' + collected_at + '\t' + offset;
+            std::string buf;
+            buf.reserve(1 << 16);
+            bool ok = true;
+            for (const auto& row : snap.rows) {
+                buf += prefix;
+                for (std::size_t i = 0; i < spec.columns.size(); ++i) {
+                    buf += '\t';
+                    if (i < row.size()) copy_value(buf, row[i]);
+                    else buf += "\\N";
+                }
+                buf += '\n';
+                if (buf.size() >= (1 << 16)) {
+                    ok = ok && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
+                    buf.clear();
+                }
+            }
+            if (!buf.empty()) ok = ok && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
+            if (PQputCopyEnd(conn_, ok ? nullptr : "dmvlog: copy aborted") != 1 || !ok)
+                throw StoreError(fmt::format("store {}: copy into {}: {}", where_, spec.name, trim(PQerrorMessage(conn_))));
+            while (PGresult* e = PQgetResult(conn_)) {
+                Result end(e);
+                if (!end.ok())
+                    throw StoreError(fmt::format("store {}: copy into {}: {}", where_, spec.name, trim(PQresultErrorMessage(e))));
+            }
+        }
+        if (!run.collector.empty()) insert_run(run);
+        exec("COMMIT");
+        return true;
+    } catch (...) {
+        while (PGresult* e = PQgetResult(conn_)) PQclear(e);
+        PQclear(PQexec(conn_, "ROLLBACK"));
+        throw;
+    }
+}
+
+void PgStore::record_run(const RunRecord& run) {
+    std::lock_guard lock(mu_);
+    insert_run(run);
+}
+
+std::vector<RunSummary> PgStore::run_summaries(int recent) {
+    std::lock_guard lock(mu_);
+    Result r(PQexec(conn_,
+                    "SELECT instance, collector, started_at, duration_ms, status, coalesce(error, ''), row_count, "
+                    "count(*) OVER w AS runs, sum(CASE WHEN status <> 'ok' THEN 1 ELSE 0 END) OVER w AS failures, "
+                    "row_number() OVER (PARTITION BY instance, collector ORDER BY started_at DESC) AS rn "
+                    "FROM collector_runs WINDOW w AS (PARTITION BY instance, collector) "
+                    "ORDER BY instance, collector, started_at DESC"));
+    if (!r.ok()) throw StoreError(fmt::format("store {}: run summaries: {}", where_, trim(PQresultErrorMessage(r.get()))));
+    std::vector<RunSummary> out;
+    std::vector<double> durations;
+    auto finish = [&] {
+        if (out.empty() || durations.empty()) return;
+        std::sort(durations.begin(), durations.end());
+        auto pct = [&](double p) {
+            auto idx = static_cast<std::size_t>(p * static_cast<double>(durations.size() - 1) + 0.5);
+            return durations[std::min(idx, durations.size() - 1)];
+        };
+        out.back().p50_ms = pct(0.50);
+        out.back().p95_ms = pct(0.95);
+        durations.clear();
+    };
+    for (int i = 0; i < r.rows(); ++i) {
+        if (r.i64(i, 9) == 1) {
+            finish();
+            RunSummary s;
+            s.instance = r.text(i, 0);
+            s.collector = r.text(i, 1);
+            s.last_started_at = r.text(i, 2);
+            s.last_status = r.text(i, 4);
+            s.last_error = r.text(i, 5);
+            s.last_rows = r.i64(i, 6);
+            s.runs = r.i64(i, 7);
+            s.failures = r.i64(i, 8);
+            out.push_back(std::move(s));
+        }
+        if (r.i64(i, 9) <= recent) durations.push_back(std::strtod(r.text(i, 3).c_str(), nullptr));
+    }
+    finish();
+    return out;
+}
+
+PurgeResult PgStore::purge(const std::string& collector, const std::string& table, const Timestamp& cutoff, int max_snapshots) {
+    std::lock_guard lock(mu_);
+    if (!tables_.count(table)) throw StoreError(fmt::format("store {}: purge of {}: table is not installed", where_, table));
+    PurgeResult out;
+    const std::string cut = format_timestamp(cutoff), cut_day = cut.substr(0, 10);
+    // 1. Whole days before the cutoff's day: drop their partitions (no row by row delete, no bloat).
+    {
+        const std::string t = table;
+        const char* params[] = {t.c_str()};
+        Result parts(PQexecParams(conn_,
+                                  "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                                  "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = $1 ORDER BY 1",
+                                  1, nullptr, params, nullptr, nullptr, 0));
+        if (!parts.ok()) throw StoreError(fmt::format("store {}: {}", where_, trim(PQresultErrorMessage(parts.get()))));
+        for (int i = 0; i < parts.rows(); ++i) {
+            const std::string name = parts.text(i, 0);
+            if (name.size() < 8) continue;
+            const std::string d = name.substr(name.size() - 8);
+            const std::string day = d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2);
+            if (day >= cut_day) continue;   // the partition [day, day+1) ends after the cutoff's day begins
+            Result n(PQexec(conn_, fmt::format("SELECT count(*) FROM {}", ident(name)).c_str()));
+            if (n.ok() && n.rows()) out.rows += n.i64(0, 0);
+            exec(fmt::format("DROP TABLE IF EXISTS {}", ident(name)));
+            partitions_.erase(table + "/" + day);
+        }
+    }
+    exec("BEGIN");
+    try {
+        // 2. The rest of the cutoff's day, and the snapshot rows: in batches.
+        const std::string lim = std::to_string(max_snapshots + 1);
+        const char* fp[] = {collector.c_str(), cut.c_str(), lim.c_str()};
+        Result victims(PQexecParams(conn_,
+                                    "SELECT snapshot_id, instance, collected_at FROM snapshots WHERE collector = $1 AND "
+                                    "collected_at < $2 ORDER BY collected_at LIMIT $3",
+                                    3, nullptr, fp, nullptr, nullptr, 0));
+        if (!victims.ok()) throw StoreError(fmt::format("store {}: {}", where_, trim(PQresultErrorMessage(victims.get()))));
+        int n = victims.rows();
+        if (n > max_snapshots) {
+            out.more = true;
+            n = max_snapshots;
+        }
+        for (int i = 0; i < n; ++i) {
+            const std::string id = victims.text(i, 0), inst = victims.text(i, 1), at = victims.text(i, 2);
+            const char* dp[] = {inst.c_str(), at.c_str()};
+            Result d(PQexecParams(conn_, fmt::format("DELETE FROM {} WHERE instance = $1 AND collected_at = $2", ident(table)).c_str(),
+                                  2, nullptr, dp, nullptr, nullptr, 0));
+            if (!d.ok()) throw StoreError(fmt::format("store {}: purge {}: {}", where_, table, trim(PQresultErrorMessage(d.get()))));
+            out.rows += std::strtoll(PQcmdTuples(d.get()), nullptr, 10);
+            const char* sp[] = {id.c_str()};
+            Result s(PQexecParams(conn_, "DELETE FROM snapshots WHERE snapshot_id = $1", 1, nullptr, sp, nullptr, nullptr, 0));
+            if (!s.ok()) throw StoreError(fmt::format("store {}: purge snapshots: {}", where_, trim(PQresultErrorMessage(s.get()))));
+            ++out.snapshots;
+        }
+        const std::string rl = std::to_string(max_snapshots * 10);
+        const char* rp[] = {collector.c_str(), cut.c_str(), rl.c_str()};
+        Result runs(PQexecParams(conn_,
+                                 "DELETE FROM collector_runs WHERE ctid IN (SELECT ctid FROM collector_runs WHERE "
+                                 "collector = $1 AND started_at < $2 LIMIT $3)",
+                                 3, nullptr, rp, nullptr, nullptr, 0));
+        if (!runs.ok()) throw StoreError(fmt::format("store {}: purge collector_runs: {}", where_, trim(PQresultErrorMessage(runs.get()))));
+        out.runs = std::strtoll(PQcmdTuples(runs.get()), nullptr, 10);
+        exec("COMMIT");
+    } catch (...) {
+        PQclear(PQexec(conn_, "ROLLBACK"));
+        throw;
+    }
+    return out;
+}
+
+}  // namespace dmvlog::store

@@ -1,0 +1,56 @@
+// The central store on PostgreSQL (docs/stores.md): the same tables and columns as the SQLite store, so that
+// `dmvlog query` and `dmvlog digest` give the same answers from both. Collector tables are partitioned by day
+// on collected_at (native declarative partitioning): retention drops whole partitions instead of deleting rows.
+// Rows go in with COPY; a snapshot is written once (snapshots has a unique key, and the rows follow only a new
+// snapshot row, in one transaction). instance is part of every key, so many agents share one database.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "agent/store/sqlite_store.h"   // StoreError
+#include "agent/store/store.h"
+
+struct pg_conn;
+
+namespace dmvlog::store {
+
+class PgStore final : public Store {
+public:
+    // Connects (libpq conninfo, the password separately). Throws StoreError with the server's message.
+    explicit PgStore(const std::string& conninfo, const std::string& password = "");
+    ~PgStore() override;
+    PgStore(const PgStore&) = delete;
+    PgStore& operator=(const PgStore&) = delete;
+
+    void install(const std::vector<TableSpec>& tables) override;
+    bool write(const Snapshot& snapshot, const RunRecord& run) override;
+    void record_run(const RunRecord& run) override;
+    std::vector<RunSummary> run_summaries(int recent = 100) override;
+    int schema_version() override;
+    // Drops the day partitions of the table that end at or before the cutoff's day, deletes the snapshot
+    // rows and run records older than the cutoff (at most max_snapshots snapshots per call), and deletes the
+    // table's rows older than the cutoff in the partition that holds it.
+    PurgeResult purge(const std::string& collector, const std::string& table, const Timestamp& cutoff,
+                      int max_snapshots) override;
+
+    // The DDL install() runs for these tables (core migrations, then the collector tables), for review.
+    static std::string ddl(const std::vector<TableSpec>& tables);
+
+    pg_conn* handle() { return conn_; }
+
+private:
+    void exec(const std::string& sql);
+    void ensure_partition(const std::string& table, const std::string& day);   // day: "YYYY-MM-DD"
+    void insert_run(const RunRecord& run);
+
+    pg_conn* conn_ = nullptr;
+    std::string where_;                              // host/dbname for messages (never the password)
+    std::mutex mu_;
+    std::map<std::string, TableSpec> tables_;
+    std::set<std::string> partitions_;               // "table/YYYY-MM-DD" known to exist
+};
+
+}  // namespace dmvlog::store
