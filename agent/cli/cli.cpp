@@ -22,6 +22,7 @@ const Command commands[] = {
     {"digest", "the blocking digest of a window (text, markdown, html, json)", cmd_digest},
     {"xe", "extended events: session set-up and parsing of event XML", cmd_xe},
     {"schema", "install, upgrade or print the store schema", cmd_schema},
+    {"store", "copy a SQLite store into another store (the central PostgreSQL one)", cmd_store},
     {"version", "print the version", cmd_version},
 };
 

@@ -24,5 +24,6 @@ int cmd_schema(const Args& args);
 int cmd_xe(const Args& args);
 int cmd_query(const Args& args);
 int cmd_digest(const Args& args);
+int cmd_store(const Args& args);
 
 }  // namespace dmvlog::cli

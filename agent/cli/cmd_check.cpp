@@ -12,6 +12,7 @@
 #include "agent/core/embedded.h"
 #include "agent/odbc/classify.h"
 #include "agent/odbc/connection.h"
+#include "agent/store/open.h"
 #include "agent/store/sqlite_store.h"
 
 namespace dmvlog::cli {
@@ -181,8 +182,19 @@ int cmd_check(const Args& args) {
         }
     }
 
-    std::printf("\nstore %s %s\n", loaded->cfg.store.kind.c_str(), loaded->cfg.store.path.c_str());
-    try {
+    if (loaded->cfg.store.kind == "postgres") {
+        std::printf("\nstore postgres %s\n", loaded->cfg.store.conninfo.c_str());
+        try {
+            auto st = store::open_store(loaded->cfg);
+            const int v = st->schema_version();
+            if (v > 0) std::printf("  reachable, schema version %d\n", v);
+            else std::printf("  reachable, no schema yet (created on first run, or by dmvlog schema install)\n");
+        } catch (const std::exception& e) {
+            std::printf("  PROBLEM: %s\n", e.what());
+            ++problems;
+        }
+    } else try {
+        std::printf("\nstore %s %s\n", loaded->cfg.store.kind.c_str(), loaded->cfg.store.path.c_str());
         auto dir = std::filesystem::path(loaded->cfg.store.path).parent_path();
         if (std::filesystem::exists(loaded->cfg.store.path)) {
             store::SqliteStore st(loaded->cfg.store.path, loaded->cfg.store.busy_timeout, true);

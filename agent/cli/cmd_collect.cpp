@@ -9,7 +9,7 @@
 #include "agent/cli/cli.h"
 #include "agent/cli/common.h"
 #include "agent/collect/service.h"
-#include "agent/store/sqlite_store.h"
+#include "agent/store/open.h"
 
 namespace dmvlog::cli {
 
@@ -43,8 +43,8 @@ int cmd_collect(const Args& args) {
     }
     try {
         odbc::Environment env;
-        store::SqliteStore st(loaded->cfg.store.path, loaded->cfg.store.busy_timeout);
-        collect::Service service(loaded->cfg, loaded->decls, env, st);
+        auto st = store::open_store(loaded->cfg);
+        collect::Service service(loaded->cfg, loaded->decls, env, *st);
         auto results = service.collect_once(only);
         int failed = 0;
         for (const auto& [name, res] : results) {
@@ -99,8 +99,8 @@ int cmd_run(const Args& args) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     try {
         odbc::Environment env;
-        store::SqliteStore st(loaded->cfg.store.path, loaded->cfg.store.busy_timeout);
-        collect::Service service(loaded->cfg, loaded->decls, env, st);
+        auto st = store::open_store(loaded->cfg);
+        collect::Service service(loaded->cfg, loaded->decls, env, *st);
         sched::SystemClock clock(scale);
         if (scale != 1.0) spdlog::warn("--time-scale {}: the schedule runs {}x faster than wall time (testing only)", scale, scale);
         std::thread signals([&] {

@@ -7,6 +7,7 @@
 
 #include "agent/cli/cli.h"
 #include "agent/cli/common.h"
+#include "agent/store/open.h"
 #include "agent/store/sqlite_store.h"
 
 namespace dmvlog::cli {
@@ -28,7 +29,15 @@ int cmd_collectors(const Args& args) {
 
     std::map<std::pair<std::string, std::string>, store::RunSummary> runs;
     std::string store_note;
-    if (std::filesystem::exists(loaded->cfg.store.path)) {
+    if (loaded->cfg.store.kind == "postgres") {
+        try {
+            auto st = store::open_store(loaded->cfg);
+            if (st->schema_version() > 0)
+                for (auto& s : st->run_summaries()) runs[{s.instance, s.collector}] = s;
+        } catch (const std::exception& e) {
+            store_note = fmt::format("store not readable: {}", e.what());
+        }
+    } else if (std::filesystem::exists(loaded->cfg.store.path)) {
         try {
             store::SqliteStore st(loaded->cfg.store.path, loaded->cfg.store.busy_timeout, true);
             if (st.schema_version() > 0)

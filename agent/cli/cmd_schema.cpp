@@ -3,7 +3,7 @@
 
 #include "agent/cli/cli.h"
 #include "agent/cli/common.h"
-#include "agent/store/sqlite_store.h"
+#include "agent/store/open.h"
 
 namespace dmvlog::cli {
 
@@ -11,9 +11,9 @@ int cmd_schema(const Args& args) {
     cxxopts::Options opts("dmvlog schema", "Usage: dmvlog schema install|upgrade|print [--store URI] [--config FILE]\n\n"
                                            "install/upgrade create or migrate the store's tables (core tables from schema/,\n"
                                            "collector tables from the collector declarations); print shows that DDL.\n"
-                                           "Store URIs: sqlite:PATH (default: the configured store).");
+                                           "Store URIs: sqlite:PATH or postgres:CONNINFO (default: the configured store).");
     opts.add_options()("action", "install, upgrade or print", cxxopts::value<std::string>())(
-        "store", "store URI (sqlite:PATH)", cxxopts::value<std::string>())(
+        "store", "store URI (sqlite:PATH or postgres:CONNINFO)", cxxopts::value<std::string>())(
         "config", "configuration file", cxxopts::value<std::string>())("h,help", "show this help");
     opts.parse_positional({"action"});
     cxxopts::ParseResult r;
@@ -28,14 +28,13 @@ int cmd_schema(const Args& args) {
         return exit_usage;
     }
     std::vector<collect::CollectorDecl> decls;
-    std::string path;
+    std::string uri, password;
     if (r.count("store")) {
-        auto uri = r["store"].as<std::string>();
-        if (uri.rfind("sqlite:", 0) != 0) {
-            std::fprintf(stderr, "dmvlog schema: store URI '%s' is not supported yet (sqlite:PATH)\n", uri.c_str());
+        uri = r["store"].as<std::string>();
+        if (uri.rfind("sqlite:", 0) != 0 && uri.rfind("postgres:", 0) != 0) {
+            std::fprintf(stderr, "dmvlog schema: store URI '%s' is not supported (sqlite:PATH or postgres:CONNINFO)\n", uri.c_str());
             return exit_usage;
         }
-        path = uri.substr(7);
         try {
             decls = collect::load_builtin();
         } catch (const std::exception& e) {
@@ -46,7 +45,13 @@ int cmd_schema(const Args& args) {
         auto loaded = load(r.count("config") ? std::optional(r["config"].as<std::string>()) : std::nullopt, false);
         if (!loaded) return exit_usage;
         decls = loaded->decls;
-        path = loaded->cfg.store.path;
+        uri = store_uri(loaded->cfg);
+        try {
+            password = config::resolve_store_password(loaded->cfg.store, loaded->cfg.source);
+        } catch (const config::ConfigError& e) {
+            std::fprintf(stderr, "dmvlog schema: configuration error: %s\n", e.what());
+            return exit_usage;
+        }
     } else {
         decls = collect::load_builtin();
     }
@@ -54,15 +59,16 @@ int cmd_schema(const Args& args) {
     for (const auto& d : decls)
         if (!d.is_xe()) tables.push_back(store::table_spec(d));  // XE kinds: schema/sqlite/003_blocking.sql
     if (action == "print") {
-        std::fputs(store::SqliteStore::ddl(tables).c_str(), stdout);
+        std::fputs(store::store_ddl(uri.rfind("postgres:", 0) == 0 ? "postgres" : "sqlite", tables).c_str(), stdout);
         return exit_ok;
     }
     try {
-        store::SqliteStore st(path);
-        int before = st.schema_version();
-        st.install(tables);
-        std::printf("store sqlite:%s: schema version %d -> %d, %zu collector table(s)\n", path.c_str(), before,
-                    st.schema_version(), tables.size());
+        auto st = store::open_store_uri(uri, password);
+        int before = st->schema_version();
+        st->install(tables);
+        const std::string shown = uri.rfind("postgres:", 0) == 0 ? "postgres" : uri;   // a conninfo is not echoed
+        std::printf("store %s: schema version %d -> %d, %zu collector table(s)\n", shown.c_str(), before,
+                    st->schema_version(), tables.size());
         return exit_ok;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "dmvlog schema: %s\n", e.what());

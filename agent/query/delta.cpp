@@ -1,6 +1,7 @@
 #include "agent/query/delta.h"
 
 #include <algorithm>
+#include <map>
 
 namespace dmvlog::query {
 
@@ -95,8 +96,15 @@ LifetimeDeltas::Delta LifetimeDeltas::delta(const Lifetime& l, std::int64_t from
 
 std::vector<GroupTotal> group_totals(const LifetimeDeltas& d, const std::function<std::string(const Lifetime&)>& group_of,
                                      bool drop_without_baseline) {
-    std::unordered_map<std::string, GroupTotal> groups;
-    for (const auto& [key, l] : d.lifetimes()) {
+    // Lifetimes in key order and groups in name order: the same data gives the same result whatever order
+    // the store returned its rows in (SQLite and PostgreSQL order rows of equal sort keys differently).
+    std::vector<std::uint64_t> keys;
+    keys.reserve(d.lifetimes().size());
+    for (const auto& [key, l] : d.lifetimes()) keys.push_back(key);
+    std::sort(keys.begin(), keys.end());
+    std::map<std::string, GroupTotal> groups;
+    for (auto key : keys) {
+        const auto& l = d.lifetimes().at(key);
         auto delta = d.delta(l);
         if (drop_without_baseline && delta.quality == Quality::lower_bound) continue;
         std::string name = group_of ? group_of(l) : l.info.group;

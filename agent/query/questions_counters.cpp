@@ -502,7 +502,7 @@ void index_usage(Ctx& c) {
     }
     // Unused: every index of the latest complete listing with no reads in the window.
     if (full_at) {
-        std::vector<std::pair<std::int64_t, std::vector<Cell>>> unused;
+        std::vector<std::tuple<std::int64_t, std::string, std::vector<Cell>>> unused;
         for (const auto& [k, ex] : run.extras) {
             auto it = run.deltas.totals().find(k);
             const Metrics* d = it != run.deltas.totals().end() ? &it->second.delta : nullptr;
@@ -514,11 +514,14 @@ void index_usage(Ctx& c) {
             auto pk = std::holds_alternative<std::int64_t>(e[6]) && std::get<std::int64_t>(e[6]) != 0;
             if (type != "NONCLUSTERED" || uniq || pk) continue;
             const std::int64_t pages = std::holds_alternative<std::int64_t>(e[8]) ? std::get<std::int64_t>(e[8]) : 0;
-            unused.push_back({pages, row_of(k, d, false)});
+            unused.push_back({pages, k, row_of(k, d, false)});
         }
-        std::sort(unused.begin(), unused.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+        // Largest first; equal sizes by index key, so that every store gives the same order.
+        std::sort(unused.begin(), unused.end(), [](const auto& a, const auto& b) {
+            return std::get<0>(a) != std::get<0>(b) ? std::get<0>(a) > std::get<0>(b) : std::get<1>(a) < std::get<1>(b);
+        });
         int m = 0;
-        for (auto& [p, r] : unused) {
+        for (auto& [p, key, r] : unused) {
             if (c.o.top > 0 && m++ >= c.o.top) break;
             u.add_row(std::move(r));
         }

@@ -84,7 +84,7 @@ TEST(PgStore, SameAnswersAsSqliteOnTheIncident) {
     {
         PGconn* c = PQconnectdb(base.c_str());
         ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
-        exec(c, "DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema);
+        exec(c, "SET client_min_messages = warning; DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema);
         PQfinish(c);
     }
     const std::string conninfo = base + " options=-csearch_path=" + schema;
@@ -191,6 +191,78 @@ TEST(PgStore, SameAnswersAsSqliteOnTheIncident) {
                                      "WHERE p.relname = 'requests_5s'"), 0);
     EXPECT_EQ(pg_scalar(to.handle(), "SELECT count(*) FROM requests_5s"), 0);
     EXPECT_EQ(pg_scalar(to.handle(), "SELECT count(*) FROM snapshots WHERE collector = 'requests_5s'"), 0);
+}
+
+// The agent itself on a PostgreSQL store: `collect --once` writes there, `collectors` and `check` read it,
+// `query` answers from it; and `store copy` moves a SQLite store's history in, once.
+TEST(PgStore, TheAgentWritesThereAndStoreCopyMovesHistoryIn) {
+    const std::string base = pg_conninfo();
+    if (base.empty()) {
+        std::printf("[ SKIPPED  ] no PostgreSQL server: DMVLOG_TEST_PG names no conninfo file\n");
+        GTEST_SKIP();
+    }
+    const std::string schema = "agent_" + std::to_string(::getpid()), copy_schema = "copy_" + std::to_string(::getpid());
+    {
+        PGconn* c = PQconnectdb(base.c_str());
+        ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+        exec(c, "SET client_min_messages = warning; DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema);
+        exec(c, "SET client_min_messages = warning; DROP SCHEMA IF EXISTS " + copy_schema + " CASCADE; CREATE SCHEMA " + copy_schema);
+        PQfinish(c);
+    }
+    const std::string conninfo = base + " options=-csearch_path=" + schema;
+    SimOptions so;
+    so.args = {"--scenario", scenarios_dir() + "/steady-oltp.toml", "--seed", "3"};
+    SimProcess sim(so);
+    TempDir dir;
+    const auto db = dir.file("local.db");
+    const auto sqlite_cfg = agent_config(dir, sim.port(), db);
+    std::string text;
+    {
+        std::ifstream in(sqlite_cfg);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        text = ss.str();
+    }
+    const std::string sqlite_store = "[store]\nkind = \"sqlite\"\npath = \"" + db + "\"\n";
+    ASSERT_NE(text.find(sqlite_store), std::string::npos) << text;
+    std::string pg_text = text;
+    pg_text.replace(pg_text.find(sqlite_store), sqlite_store.size(), "[store]\nkind = \"postgres\"\nconninfo = \"" + conninfo + "\"\n");
+    const auto pg_cfg = dir.write("pg.toml", pg_text);
+
+    auto r = run_dmvlog({"collect", "--once", "--config", pg_cfg});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    query::PgDb pg(conninfo);
+    auto count = [&](const std::string& sql) {
+        query::Stmt s(&pg, sql);
+        return s.step() ? s.i64(0) : -1;
+    };
+    EXPECT_GT(count("SELECT count(*) FROM snapshots"), 10);
+    EXPECT_GT(count("SELECT count(*) FROM collector_runs WHERE status = 'ok'"), 10);
+    EXPECT_GT(count("SELECT count(*) FROM requests_5s"), 0);
+    EXPECT_GE(count("SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'requests_5s'"), 1);
+    EXPECT_GT(count("SELECT count(*) FROM sql_text"), 0);
+
+    auto check = run_dmvlog({"check", "--config", pg_cfg});
+    EXPECT_NE(check.output.find("reachable, schema version 4"), std::string::npos) << check.output;
+    auto colls = run_dmvlog({"collectors", "--config", pg_cfg, "--format", "json"});
+    EXPECT_EQ(colls.exit_code, 0) << colls.output;
+    EXPECT_NE(colls.output.find(R"("last_status": "ok")"), std::string::npos) << colls.output;
+    auto q = run_dmvlog({"query", "requests", "--config", pg_cfg, "--last", "2h", "--format", "csv"});
+    EXPECT_EQ(q.exit_code, 0) << q.output;
+    auto print = run_dmvlog({"schema", "print", "--store", "postgres:" + conninfo});
+    EXPECT_NE(print.output.find("PARTITION BY RANGE (collected_at)"), std::string::npos) << print.output.substr(0, 500);
+    EXPECT_EQ(print.output.find(schema), std::string::npos) << "print does not echo the conninfo";
+
+    // store copy: a SQLite history into another schema, twice.
+    ASSERT_EQ(run_dmvlog({"collect", "--once", "--config", sqlite_cfg}).exit_code, 0);
+    const std::string to = "postgres:" + base + " options=-csearch_path=" + copy_schema;
+    auto c1 = run_dmvlog({"store", "copy", "--from", "sqlite:" + db, "--to", to});
+    ASSERT_EQ(c1.exit_code, 0) << c1.output;
+    EXPECT_NE(c1.output.find("snapshot(s) were already there"), std::string::npos) << c1.output;
+    EXPECT_NE(c1.output.find(" 0 snapshot(s) were already there"), std::string::npos) << c1.output;
+    auto c2 = run_dmvlog({"store", "copy", "--from", "sqlite:" + db, "--to", to});
+    ASSERT_EQ(c2.exit_code, 0) << c2.output;
+    EXPECT_NE(c2.output.find("copied 0 snapshot(s)"), std::string::npos) << c2.output;
 }
 
 }  // namespace
