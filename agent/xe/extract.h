@@ -1,6 +1,11 @@
 // Internal: reading the model out of a pugixml tree. Tolerant: missing parts stay empty.
+//
+// The readers fill model objects that may still hold a previous event's values (EventReader::next reuses the
+// caller's Event): every field is written or cleared, so the result is the same as filling a fresh object,
+// while the strings and vectors already there are reused instead of allocated again.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <pugixml.hpp>
@@ -14,14 +19,47 @@
 namespace dmvlog::xe::detail {
 
 std::optional<std::int64_t> to_int(std::string_view text);
+
+// s = v, reusing s's memory (a cheaper path than assign for the short strings written here).
+inline void copy_to(std::string& s, std::string_view v) {
+    s.clear();
+    s.append(v.data(), v.size());
+}
+// field = v, reusing the string already in field if any.
+inline void set_text(std::optional<std::string>& field, std::string_view v) {
+    if (field) copy_to(*field, v);
+    else field.emplace(v);
+}
 std::string_view trim(std::string_view text);
 // The text of every pcdata/cdata child of node, concatenated.
 std::string node_text(pugi::xml_node node);
+void node_text(pugi::xml_node node, std::string& out);
+// The same, trimmed at both ends, into out; false when that is empty. scratch: a buffer for several pieces.
+bool trimmed_text(pugi::xml_node node, std::string& out, std::string& scratch);
 
-void read_process(pugi::xml_node process, Process& out);
-// node: <blocked-process-report>
+// Fills a Process from one or more <process> elements (read() appends, as a repeated element did before):
+// construct, read() each, then finish(), which clears what no element gave.
+class ProcessReader {
+public:
+    explicit ProcessReader(Process& p);
+    void read(pugi::xml_node process);
+    void finish();
+
+private:
+    Process& p_;
+    std::size_t attributes_ = 0;
+    std::size_t frames_ = 0;
+    unsigned seen_ = 0;
+    std::string scratch_;
+};
+
+// node: <blocked-process-report>. Every field of out is written (the envelope's data fields cleared).
 void read_blocked_process_report(pugi::xml_node node, BlockedProcessReport& out);
-// node: <deadlock> (or <deadlock-list>, whose first <deadlock> is read)
+// out as a default-constructed BlockedProcessReport.
+void clear(BlockedProcessReport& out);
+// node: <deadlock> (or <deadlock-list>, whose first <deadlock> is read). Every field of out is written.
 void read_deadlock(pugi::xml_node node, DeadlockReport& out);
+// out as a default-constructed DeadlockReport.
+void clear(DeadlockReport& out);
 
 }  // namespace dmvlog::xe::detail
