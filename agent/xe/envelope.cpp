@@ -240,12 +240,10 @@ private:
                 if (!tv.empty() && tv.front() == '<') escaped_.assign(tv);
             }
             Fields& fields = is_data ? out.data : out.actions;
-            auto it = fields.lower_bound(node.key());
-            if (it != fields.end() && it->first == node.key()) {
-                std::swap(it->second, f);  // a repeated name: the last one is kept
-                pool_.push_back(std::move(node));
-            } else {
-                fields.insert(it, std::move(node));
+            auto ins = fields.insert(std::move(node));
+            if (!ins.inserted) {
+                std::swap(ins.position->second, ins.node.mapped());  // a repeated name: the last one is kept
+                pool_.push_back(std::move(ins.node));
             }
         }
         if (out.type == EventType::other) {
@@ -273,18 +271,16 @@ private:
                 clear(r);
                 set_error(out, "no <blocked-process-report> in the event", 0);
             }
-            auto num = [&](const char* k) -> std::optional<std::int64_t> {
-                auto it = out.data.find(k);
-                return it == out.data.end() ? std::nullopt : to_int(trim(it->second.value));
-            };
-            r.duration_us = num("duration");
-            r.database_id = num("database_id");
-            r.object_id = num("object_id");
-            r.index_id = num("index_id");
-            r.transaction_id = num("transaction_id");
-            if (auto it = out.data.find("database_name"); it != out.data.end()) r.database_name = it->second.value;
-            if (auto it = out.data.find("lock_mode"); it != out.data.end())
-                r.lock_mode = it->second.text ? *it->second.text : it->second.value;
+            // the event's data fields (cleared above): one pass over the map rather than a look-up each
+            for (const auto& [k, f] : out.data) {
+                if (k == "duration") r.duration_us = to_int(trim(f.value));
+                else if (k == "database_id") r.database_id = to_int(trim(f.value));
+                else if (k == "object_id") r.object_id = to_int(trim(f.value));
+                else if (k == "index_id") r.index_id = to_int(trim(f.value));
+                else if (k == "transaction_id") r.transaction_id = to_int(trim(f.value));
+                else if (k == "database_name") r.database_name = f.value;
+                else if (k == "lock_mode") r.lock_mode = f.text ? *f.text : f.value;
+            }
         } else {
             if (payload && (is(payload, "deadlock") || is(payload, "deadlock-list") || payload.child("process-list"))) {
                 read_dl(payload, out);

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <pugixml.hpp>
 #include <string>
@@ -20,10 +21,38 @@ namespace dmvlog::xe::detail {
 
 std::optional<std::int64_t> to_int(std::string_view text);
 
-// s = v, reusing s's memory (a cheaper path than assign for the short strings written here).
+// n bytes from s to d (not overlapping): inline for the short strings most attributes are.
+inline void copy_bytes(char* d, const char* s, std::size_t n) {
+    if (n >= 8 && n <= 16) {
+        std::uint64_t a, b;
+        std::memcpy(&a, s, 8);
+        std::memcpy(&b, s + n - 8, 8);
+        std::memcpy(d, &a, 8);
+        std::memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        std::uint32_t a, b;
+        std::memcpy(&a, s, 4);
+        std::memcpy(&b, s + n - 4, 4);
+        std::memcpy(d, &a, 4);
+        std::memcpy(d + n - 4, &b, 4);
+    } else if (n > 16) {
+        std::memcpy(d, s, n);
+    } else {
+        for (std::size_t i = 0; i < n; ++i) d[i] = s[i];
+    }
+}
+
+// s = v, reusing s's memory: a cheaper path than assign for the short strings written here, most often
+// over a string of the same length (the same attribute of the previous event).
 inline void copy_to(std::string& s, std::string_view v) {
-    s.clear();
-    s.append(v.data(), v.size());
+    const std::size_t n = v.size(), k = s.size();
+    if (n <= k) {
+        copy_bytes(s.data(), v.data(), n);
+        s.resize(n);
+    } else {
+        copy_bytes(s.data(), v.data(), k);
+        s.append(v.data() + k, n - k);
+    }
 }
 // field = v, reusing the string already in field if any.
 inline void set_text(std::optional<std::string>& field, std::string_view v) {
