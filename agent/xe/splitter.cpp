@@ -168,7 +168,8 @@ bool Splitter::more() {
     }
     if (started_ && !utf16_) {
         // UTF-8 after the first read: straight into the window (buf_ is only ever grown, its tail unused)
-        if (buf_.size() < len_ + chunk_bytes_) buf_.resize(std::max(len_ + chunk_bytes_, 2 * buf_.size()));
+        if (chunk_.capacity() > 64) std::string().swap(chunk_);  // the first read's buffer is not needed any more
+        if (buf_.size() < len_ + chunk_bytes_) buf_.resize(std::max(len_ + chunk_bytes_, buf_.size() + buf_.size() / 2));
         in_->read(buf_.data() + len_, static_cast<std::streamsize>(chunk_bytes_));
         auto got = static_cast<std::size_t>(in_->gcount());
         len_ += got;
