@@ -148,7 +148,7 @@ Splitter::Splitter(std::string_view text, std::size_t max_bytes) : text_(text), 
 void Splitter::set_window() {
     if (in_) {
         d_ = buf_.data();
-        n_ = buf_.size();
+        n_ = len_;
     } else {
         d_ = text_.data();
         n_ = text_.size();
@@ -160,11 +160,27 @@ void Splitter::set_window() {
 bool Splitter::more() {
     if (!in_ || eof_) return false;
     if (mark_ > 0) {
-        buf_.erase(0, mark_);
+        std::memmove(buf_.data(), buf_.data() + mark_, len_ - mark_);
+        len_ -= mark_;
         base_ += mark_;
         pos_ -= mark_;
         mark_ = 0;
     }
+    if (started_ && !utf16_) {
+        // UTF-8 after the first read: straight into the window (buf_ is only ever grown, its tail unused)
+        if (chunk_.capacity() > 64) std::string().swap(chunk_);  // the first read's buffer is not needed any more
+        if (buf_.size() < len_ + chunk_bytes_) buf_.resize(std::max(len_ + chunk_bytes_, buf_.size() + buf_.size() / 2));
+        in_->read(buf_.data() + len_, static_cast<std::streamsize>(chunk_bytes_));
+        auto got = static_cast<std::size_t>(in_->gcount());
+        len_ += got;
+        set_window();
+        if (got == 0) {
+            eof_ = true;
+            return false;
+        }
+        return true;
+    }
+    buf_.resize(len_);
     chunk_.resize(started_ ? chunk_bytes_ : std::max<std::size_t>(chunk_bytes_, 4));  // the first read sees any BOM
     std::string& chunk = chunk_;
     in_->read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
@@ -175,6 +191,7 @@ bool Splitter::more() {
         if (utf16_) {
             std::size_t before = buf_.size();
             utf16_to_utf8({}, utf16_ == 2, buf_, raw_, pending_high_, true);
+            len_ = buf_.size();
             set_window();
             return buf_.size() > before;
         }
@@ -201,6 +218,7 @@ bool Splitter::more() {
     } else {
         buf_.append(c);
     }
+    len_ = buf_.size();
     set_window();
     return true;
 }
@@ -300,6 +318,55 @@ bool Splitter::scan_token(std::size_t i, Token& t) {
     return true;
 }
 
+// The fast path: the index just past the first end tag "</name>" in d_[pos_, n_), when it ends within
+// max_bytes_ of start and no start tag of that name or of <event> comes before it (as text: one inside a
+// comment or an attribute value counts too); 0 otherwise (also for an end tag written "</name ...>"), and
+// the full scan decides.
+std::size_t Splitter::find_close(std::size_t start, std::string_view name) const {
+    const std::size_t len = name.size();
+    const std::size_t limit = max_bytes_ < n_ - start ? start + max_bytes_ : n_;
+    constexpr std::size_t kFail = std::string::npos;
+    auto named = [&](std::size_t j, std::string_view n) {
+        // d_[j] starts a name: is it n, ended by a character that cannot be part of a name?
+        if (j + n.size() >= limit) return 2;  // cannot tell here: give up
+        if (d_[j] != n[0] || std::memcmp(d_ + j + 1, n.data() + 1, n.size() - 1) != 0) return 0;
+        return name_char(d_[j + n.size()]) ? 0 : 1;
+    };
+    auto at = [&](std::size_t j) -> std::size_t {
+        // d_[j] == '<'
+        if (d_[j + 1] == '/') {
+            int r = named(j + 2, name);
+            if (r == 0) return 0;
+            if (r == 2 || d_[j + 2 + len] != '>') return kFail;
+            return j + 3 + len;
+        }
+        if (named(j + 1, name) || named(j + 1, "event")) return kFail;
+        return 0;
+    };
+    std::size_t k = pos_;
+#if defined(__SSE2__)
+    const __m128i lt = _mm_set1_epi8('<');
+    while (k + 17 <= limit) {
+        __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d_ + k));
+        auto bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, lt)));
+        while (bits) {
+            std::size_t r = at(k + static_cast<std::size_t>(__builtin_ctz(bits)));
+            if (r == kFail) return 0;
+            if (r) return r;
+            bits &= bits - 1;
+        }
+        k += 16;
+    }
+#endif
+    for (; k + 1 < limit; ++k) {
+        if (d_[k] != '<') continue;
+        std::size_t r = at(k);
+        if (r == kFail) return 0;
+        if (r) return r;
+    }
+    return 0;
+}
+
 bool Splitter::next(Piece& out) {
     Token t;
     // seek the start of the next event element
@@ -325,6 +392,7 @@ bool Splitter::next(Piece& out) {
             out.event_name = kind == RootKind::event ? attribute_of(t.tag, "name") : std::string();
             out.cut = false;
             out.oversized = false;
+            out.speculative = false;
             bool wanted = kind != RootKind::event || out.event_name.empty() ||
                           out.event_name == "blocked_process_report" || out.event_name == "xml_deadlock_report";
             pos_ = t.end;
@@ -337,100 +405,129 @@ bool Splitter::next(Piece& out) {
                 out.offset = base_ + start;
                 return true;
             }
-            // capture to the matching end tag
-            std::size_t depth = 1;
             if (stack_.empty()) stack_.emplace_back();
             stack_[0].assign(t.name);
-            std::string root_name = stack_[0];
-            std::size_t end = 0;
-            bool done = false;
-            while (!done) {
-                mark_ = start;
-                if (pos_ - start > max_bytes_) {
-                    // cut here; the remainder of this element is passed over in seek mode
-                    out.cut = out.oversized = true;
-                    end = start + max_bytes_;
+            if (wanted) {
+                if (std::size_t end = find_close(start, t.name)) {
+                    redo_start_ = start;
+                    redo_pos_ = pos_;
+                    out.speculative = true;
+                    out.xml = std::string_view(d_ + start, end - start);
+                    out.offset = base_ + start;
                     pos_ = end;
-                    break;
-                }
-                const void* q = pos_ < n_ ? std::memchr(d_ + pos_, '<', n_ - pos_) : nullptr;
-                if (!q) {
-                    pos_ = n_;
-                    bool got = more();
-                    start = mark_;  // more() moves the window even when nothing more comes
-                    if (!got) {
-                        out.cut = true;
-                        end = n_;
-                        break;
-                    }
-                    continue;
-                }
-                std::size_t i = static_cast<std::size_t>(static_cast<const char*>(q) - d_);
-                pos_ = i;
-                if (!scan_token(i, t)) {
-                    if (!more()) eof_ = true;
-                    start = mark_;
-                    continue;
-                }
-                switch (t.kind) {
-                    case Tok::skip:
-                        pos_ = t.end;
-                        break;
-                    case Tok::broken:
-                        // a tag cut by the end of input or by a '<': let the XML parser say what is wrong
-                        pos_ = t.end == i ? i + 1 : t.end;
-                        if (pos_ >= n_ && eof_) {
-                            out.cut = true;
-                            end = n_;
-                            done = true;
-                        }
-                        break;
-                    case Tok::start:
-                    case Tok::empty:
-                        if (t.name == root_name || t.name == "event") {
-                            out.cut = true;  // the next event starts inside this one: this one was truncated
-                            end = i;
-                            done = true;
-                            break;
-                        }
-                        if (t.kind == Tok::start) {
-                            if (depth == stack_.size()) stack_.emplace_back();
-                            stack_[depth++].assign(t.name);
-                        }
-                        pos_ = t.end;
-                        break;
-                    case Tok::end: {
-                        std::size_t k = depth;
-                        while (k > 0 && stack_[k - 1] != t.name) --k;
-                        if (k == 0) {
-                            out.cut = true;  // the end of an element around this one: this one was truncated
-                            end = i;
-                            done = true;
-                            break;
-                        }
-                        depth = k - 1;
-                        pos_ = t.end;
-                        if (depth == 0) {
-                            end = pos_;
-                            done = true;
-                        }
-                        break;
-                    }
+                    return true;
                 }
             }
-            if (end > start || out.cut) {
+            if (capture(start, out)) {
                 if (!wanted) {
                     ++skipped_;
                     continue;
                 }
-                out.xml = std::string_view(d_ + start, end - start);
-                out.offset = base_ + start;
                 return true;
             }
             continue;
         }
         pos_ = t.end > pos_ ? t.end : pos_ + 1;
     }
+}
+
+bool Splitter::redo(Piece& out) {
+    pos_ = redo_pos_;
+    mark_ = redo_start_;
+    out.cut = false;
+    out.oversized = false;
+    out.speculative = false;
+    return capture(redo_start_, out);
+}
+
+// Captures the element starting at start (its start tag read, pos_ just after it, its name in stack_[0]) to
+// the matching end tag. False when that gives no piece.
+bool Splitter::capture(std::size_t start, Piece& out) {
+    Token t;
+    std::size_t depth = 1;
+    std::string root_name = stack_[0];
+    std::size_t end = 0;
+    bool done = false;
+    while (!done) {
+        mark_ = start;
+        if (pos_ - start > max_bytes_) {
+            // cut here; the remainder of this element is passed over in seek mode
+            out.cut = out.oversized = true;
+            end = start + max_bytes_;
+            pos_ = end;
+            break;
+        }
+        const void* q = pos_ < n_ ? std::memchr(d_ + pos_, '<', n_ - pos_) : nullptr;
+        if (!q) {
+            pos_ = n_;
+            bool got = more();
+            start = mark_;  // more() moves the window even when nothing more comes
+            if (!got) {
+                out.cut = true;
+                end = n_;
+                break;
+            }
+            continue;
+        }
+        std::size_t i = static_cast<std::size_t>(static_cast<const char*>(q) - d_);
+        pos_ = i;
+        if (!scan_token(i, t)) {
+            if (!more()) eof_ = true;
+            start = mark_;
+            continue;
+        }
+        switch (t.kind) {
+            case Tok::skip:
+                pos_ = t.end;
+                break;
+            case Tok::broken:
+                // a tag cut by the end of input or by a '<': let the XML parser say what is wrong
+                pos_ = t.end == i ? i + 1 : t.end;
+                if (pos_ >= n_ && eof_) {
+                    out.cut = true;
+                    end = n_;
+                    done = true;
+                }
+                break;
+            case Tok::start:
+            case Tok::empty:
+                if (t.name == root_name || t.name == "event") {
+                    out.cut = true;  // the next event starts inside this one: this one was truncated
+                    end = i;
+                    done = true;
+                    break;
+                }
+                if (t.kind == Tok::start) {
+                    if (depth == stack_.size()) stack_.emplace_back();
+                    stack_[depth++].assign(t.name);
+                }
+                pos_ = t.end;
+                break;
+            case Tok::end: {
+                std::size_t k = depth;
+                while (k > 0 && stack_[k - 1] != t.name) --k;
+                if (k == 0) {
+                    out.cut = true;  // the end of an element around this one: this one was truncated
+                    end = i;
+                    done = true;
+                    break;
+                }
+                depth = k - 1;
+                pos_ = t.end;
+                if (depth == 0) {
+                    end = pos_;
+                    done = true;
+                }
+                break;
+            }
+        }
+    }
+    if (end > start || out.cut) {
+        out.xml = std::string_view(d_ + start, end - start);
+        out.offset = base_ + start;
+        return true;
+    }
+    return false;
 }
 
 }  // namespace dmvlog::xe::detail

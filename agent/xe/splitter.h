@@ -21,6 +21,10 @@ struct Piece {
     std::string event_name;       // <event name=".."> ("" when absent)
     bool cut = false;             // the element did not end where the piece ends
     bool oversized = false;       // cut because it exceeded the size limit
+    // Found by the fast path: the first end tag of the root's name after the start tag, without scanning the
+    // markup between. Exact when that text parses as one well-formed element with no nested element of the
+    // root's name or named event (see Splitter::redo); otherwise the caller calls redo().
+    bool speculative = false;
 };
 
 class Splitter {
@@ -31,6 +35,11 @@ public:
     // The next element holding a blocked_process_report or an xml_deadlock_report (events with another name
     // are passed over and counted in skipped()). False at the end of the input.
     bool next(Piece& out);
+
+    // After next() gave a speculative piece that did not check out: the same element found by the full scan
+    // of its markup (what next() gives without the fast path). False when that yields no piece; next() then
+    // goes on after it.
+    bool redo(Piece& out);
 
     std::uint64_t skipped() const { return skipped_; }
     std::uint64_t consumed() const { return base_ + pos_; }
@@ -47,10 +56,13 @@ private:
     bool more();                                   // read more input; false at the end
     bool scan_token(std::size_t i, Token& t);      // false: need more input
     void set_window();
+    bool capture(std::size_t start, Piece& out);   // the full scan from pos_ to the root's end (stack_[0])
+    std::size_t find_close(std::size_t start, std::string_view name) const;
     static bool is_root(std::string_view name, RootKind& kind);
 
     std::istream* in_ = nullptr;
-    std::string buf_;
+    std::string buf_;               // stream mode: the window is buf_[0, len_)
+    std::size_t len_ = 0;
     std::string owned_;             // UTF-16 text converted, in view mode
     std::string_view text_;
     const char* d_ = nullptr;
@@ -68,6 +80,8 @@ private:
     std::size_t chunk_bytes_ = 1u << 20;
     std::uint64_t skipped_ = 0;
     std::vector<std::string> stack_;
+    std::size_t redo_start_ = 0;    // the speculative piece's start, and the index just after its start tag
+    std::size_t redo_pos_ = 0;
 };
 
 // Converts UTF-16 (little or big endian, no BOM) to UTF-8; unpaired surrogates become U+FFFD.

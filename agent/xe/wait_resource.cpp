@@ -2,7 +2,6 @@
 
 #include <array>
 #include <charconv>
-#include <vector>
 
 namespace dmvlog::xe {
 
@@ -39,9 +38,17 @@ std::optional<std::int64_t> to_int(std::string_view s) {
     return v;
 }
 
-// Leading colon-separated integers: "7:1:104:3 rest" -> {7,1,104,3}, rest = " rest".
-std::vector<std::int64_t> leading_numbers(std::string_view s, std::string_view& rest) {
-    std::vector<std::int64_t> out;
+// Leading colon-separated integers: "7:1:104:3 rest" -> {7,1,104,3}, rest = " rest". All of them are read;
+// the first kKept are kept (no field uses more).
+struct Numbers {
+    static constexpr std::size_t kKept = 4;
+    std::int64_t v[kKept] = {};
+    std::size_t n = 0;
+    std::size_t size() const { return n; }
+};
+
+Numbers leading_numbers(std::string_view s, std::string_view& rest) {
+    Numbers out;
     std::size_t i = 0;
     while (i < s.size() && is_space(s[i])) ++i;
     while (i < s.size()) {
@@ -52,7 +59,8 @@ std::vector<std::int64_t> leading_numbers(std::string_view s, std::string_view& 
         if (j == digits) break;
         auto v = to_int(s.substr(i, j - i));
         if (!v) break;
-        out.push_back(*v);
+        if (out.n < Numbers::kKept) out.v[out.n] = *v;
+        ++out.n;
         i = j;
         if (i < s.size() && s[i] == ':' && i + 1 < s.size() && ((s[i + 1] >= '0' && s[i + 1] <= '9') || s[i + 1] == '-')) {
             ++i;
@@ -64,8 +72,8 @@ std::vector<std::int64_t> leading_numbers(std::string_view s, std::string_view& 
     return out;
 }
 
-void set(std::optional<std::int64_t>& field, const std::vector<std::int64_t>& n, std::size_t i) {
-    if (i < n.size()) field = n[i];
+void set(std::optional<std::int64_t>& field, const Numbers& n, std::size_t i) {
+    if (i < n.size() && i < Numbers::kKept) field = n.v[i];
 }
 
 struct Prefix {
@@ -89,12 +97,12 @@ constexpr std::array<Prefix, 12> kPrefixes{{
 }};
 
 // "(8194443284a0)" -> "8194443284a0"
-std::string paren_text(std::string_view rest) {
+std::string_view paren_text(std::string_view rest) {
     auto open = rest.find('(');
     if (open == std::string_view::npos) return {};
     auto close = rest.find(')', open + 1);
-    if (close == std::string_view::npos) return std::string(rest.substr(open + 1));
-    return std::string(rest.substr(open + 1, close - open - 1));
+    if (close == std::string_view::npos) return rest.substr(open + 1);
+    return rest.substr(open + 1, close - open - 1);
 }
 
 void decode_prefixed(WaitResource& w, std::string_view prefix, std::string_view body) {
@@ -104,7 +112,7 @@ void decode_prefixed(WaitResource& w, std::string_view prefix, std::string_view 
             auto n = leading_numbers(body, rest);
             set(w.database_id, n, 0);
             set(w.hobt_id, n, 1);
-            w.key_hash = paren_text(rest);
+            w.key_hash.assign(paren_text(rest));
             break;
         }
         case WaitResourceKind::page:
@@ -133,7 +141,7 @@ void decode_prefixed(WaitResource& w, std::string_view prefix, std::string_view 
                 set(w.lock_partition, n, 2);
             }
             rest = trim(rest);
-            if (!rest.empty()) w.subresource = std::string(rest);  // e.g. "[COMPILE]"
+            if (!rest.empty()) w.subresource.assign(rest);  // e.g. "[COMPILE]"
             break;
         }
         case WaitResourceKind::application: {
@@ -144,10 +152,10 @@ void decode_prefixed(WaitResource& w, std::string_view prefix, std::string_view 
             auto open = rest.find('[');
             auto close = rest.rfind(']');
             if (open != std::string_view::npos && close != std::string_view::npos && close > open) {
-                w.name = std::string(rest.substr(open + 1, close - open - 1));
-                w.key_hash = paren_text(rest.substr(close + 1));
+                w.name.assign(rest.substr(open + 1, close - open - 1));
+                w.key_hash.assign(paren_text(rest.substr(close + 1)));
             } else {
-                w.key_hash = paren_text(rest);
+                w.key_hash.assign(paren_text(rest));
             }
             break;
         }
@@ -173,14 +181,14 @@ void decode_prefixed(WaitResource& w, std::string_view prefix, std::string_view 
             }
             sub = trim(sub);
             while (!sub.empty() && (sub.back() == ',' || is_space(sub.back()))) sub.remove_suffix(1);
-            w.subresource = std::string(sub);
+            w.subresource.assign(sub);
             break;
         }
         case WaitResourceKind::database: {
             auto n = leading_numbers(body, rest);
             set(w.database_id, n, 0);
             rest = trim(rest);
-            if (!rest.empty()) w.subresource = std::string(rest);
+            if (!rest.empty()) w.subresource.assign(rest);
             break;
         }
         case WaitResourceKind::file: {
@@ -243,9 +251,9 @@ bool decode_description(WaitResource& w, std::string_view text) {
         else if (iequals(k, "fileid")) w.file_id = to_int(v);
         else if (iequals(k, "pageid")) w.page_id = to_int(v);
         else if (iequals(k, "lockPartition")) w.lock_partition = to_int(v);
-        else if (iequals(k, "subresource")) w.subresource = std::string(v);
-        else if (iequals(k, "id") && w.kind == WaitResourceKind::exchange) w.name = std::string(v);
-        else if (iequals(k, "hash")) w.key_hash = std::string(v);
+        else if (iequals(k, "subresource")) w.subresource.assign(v);
+        else if (iequals(k, "id") && w.kind == WaitResourceKind::exchange) w.name.assign(v);
+        else if (iequals(k, "hash")) w.key_hash.assign(v);
     }
     return true;
 }
@@ -274,9 +282,28 @@ std::string_view to_string(WaitResourceKind kind) {
 
 WaitResource decode_wait_resource(std::string_view text) {
     WaitResource w;
-    w.raw = std::string(text);
+    decode_wait_resource(text, w);
+    return w;
+}
+
+void decode_wait_resource(std::string_view text, WaitResource& w) {
+    w.raw.assign(text);
+    w.kind = WaitResourceKind::none;
+    w.database_id.reset();
+    w.hobt_id.reset();
+    w.allocation_unit_id.reset();
+    w.file_id.reset();
+    w.page_id.reset();
+    w.slot.reset();
+    w.object_id.reset();
+    w.index_id.reset();
+    w.lock_partition.reset();
+    w.principal_id.reset();
+    w.key_hash.clear();
+    w.name.clear();
+    w.subresource.clear();
     std::string_view t = trim(text);
-    if (t.empty()) return w;
+    if (t.empty()) return;
     w.kind = WaitResourceKind::unknown;
     auto colon = t.find(':');
     if (colon != std::string_view::npos) {
@@ -285,7 +312,7 @@ WaitResource decode_wait_resource(std::string_view text) {
             if (iequals(prefix, p.name)) {
                 w.kind = p.kind;
                 decode_prefixed(w, prefix, t.substr(colon + 1));
-                return w;
+                return;
             }
         }
         // a bare "db:file:page" (page latch waits in sys.dm_exec_requests)
@@ -296,11 +323,10 @@ WaitResource decode_wait_resource(std::string_view text) {
             set(w.database_id, n, 0);
             set(w.file_id, n, 1);
             set(w.page_id, n, 2);
-            return w;
+            return;
         }
     }
-    if (decode_description(w, t)) return w;
-    return w;
+    decode_description(w, t);
 }
 
 }  // namespace dmvlog::xe

@@ -61,5 +61,7 @@ struct WaitResource {
 
 // Never throws; text it does not understand gives kind unknown (or none when empty/blank).
 WaitResource decode_wait_resource(std::string_view text);
+// The same into out, every field written (its strings' memory reused).
+void decode_wait_resource(std::string_view text, WaitResource& out);
 
 }  // namespace dmvlog::xe
