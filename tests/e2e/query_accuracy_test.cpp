@@ -27,6 +27,8 @@ struct Measure {
     double share = 0;          // attributed CPU of the true top 10 / their true CPU
     double share_all = 0;      // attributed CPU of every query / all true CPU
     double recall = 0;         // true top 10 found in dmvlog's top 10
+    double share_long = 0;     // the same, of the CPU of plan lifetimes that lasted two intervals or more
+    double recall_long = 0;    // their top 10 found in dmvlog's top 10
 };
 
 std::string iso(std::int64_t ticks) {
@@ -71,7 +73,8 @@ TEST(QueryAccuracy, TopQueriesAgainstGroundTruthOnPlanCacheChurn) {
         if (!qs_from && v >= S) qs_from = v;
         if (!qs_to && v >= E) qs_to = v + 1;
     }
-    auto truth = nlohmann::json::parse(sim.control(R"({"cmd":"truth","from":")" + iso(S) + R"(","to":")" + iso(E) + "\"}"));
+    auto truth = nlohmann::json::parse(sim.control(R"({"cmd":"truth","from":")" + iso(S) + R"(","to":")" + iso(E) +
+                                                    R"(","min_lifetime_s":120})"));   // two query_stats intervals
     ASSERT_TRUE(truth.contains("queries")) << truth.dump().substr(0, 500);
     std::vector<std::pair<std::int64_t, std::string>> true_cpu;
     double true_total = 0;
@@ -81,6 +84,13 @@ TEST(QueryAccuracy, TopQueriesAgainstGroundTruthOnPlanCacheChurn) {
     }
     std::sort(true_cpu.rbegin(), true_cpu.rend());
     ASSERT_GE(true_cpu.size(), 10u);
+    // The CPU of plan lifetimes that lasted two query_stats intervals or more: what polling can see twice.
+    std::vector<std::pair<std::int64_t, std::string>> long_cpu;
+    for (const auto& [qh, v] : truth["queries"].items()) {
+        ASSERT_TRUE(v.contains("cpu_us_long_lived")) << v.dump();
+        long_cpu.push_back({v["cpu_us_long_lived"].get<std::int64_t>(), qh});
+    }
+    std::sort(long_cpu.rbegin(), long_cpu.rend());
 
     auto measure = [&](const std::string& method) {
         auto r = run_dmvlog({"query", "top-queries", "--store", "sqlite:" + db, "--from", iso(qs_from), "--to",
@@ -106,6 +116,15 @@ TEST(QueryAccuracy, TopQueriesAgainstGroundTruthOnPlanCacheChurn) {
             hits += ours.count(true_cpu[k].second) ? 1 : 0;
         }
         for (const auto& [us, qh] : true_cpu) all_got += std::min(cpu[qh], static_cast<double>(us));
+        double long_true = 0, long_got = 0;
+        int long_hits = 0;
+        for (std::size_t k = 0; k < 10; ++k) {
+            long_true += static_cast<double>(long_cpu[k].first);
+            long_got += std::min(cpu[long_cpu[k].second], static_cast<double>(long_cpu[k].first));
+            long_hits += ours.count(long_cpu[k].second) ? 1 : 0;
+        }
+        m.share_long = long_got / long_true;
+        m.recall_long = long_hits / 10.0;
         m.share = top_got / top_true;
         m.share_all = all_got / true_total;
         m.recall = hits / 10.0;
@@ -113,6 +132,8 @@ TEST(QueryAccuracy, TopQueriesAgainstGroundTruthOnPlanCacheChurn) {
                     "(window %s .. %s, %zu query hashes true, %zu reported)\n",
                     method.c_str(), 100 * m.share, 100 * m.share_all, m.recall, iso(S).c_str(), iso(E).c_str(),
                     true_cpu.size(), ranked.size());
+        std::printf("%-14s plans living two intervals or more: top-10 CPU attributed %.2f%%, top-10 recall %.1f\n",
+                    method.c_str(), 100 * m.share_long, m.recall_long);
         return m;
     };
     if (const char* keep = std::getenv("DMVLOG_QUERY_ACCURACY_KEEP")) {  // for diagnosis: keep the store
@@ -121,17 +142,20 @@ TEST(QueryAccuracy, TopQueriesAgainstGroundTruthOnPlanCacheChurn) {
     }
     auto all = measure("all-snapshots");
     auto two = measure("two-point");
-    // The goal is 98% of the CPU of queries whose plans live two intervals or more, and recall 1.0. The truth
-    // does not say how long each query's plans lived, so this compares the true top 10, which on this scenario
-    // includes statements with few, CPU-heavy executions on plans that live less than one interval (evicted
-    // before any snapshot sees them) and tails lost after the last snapshot of an evicted plan: measured
-    // 87-91% (recall 0.9-1.0) for all-snapshots against 29-60% (recall 0.8-0.9) for two-point. The thresholds
-    // below keep a margin under the worst run seen, since a loaded machine skips more ticks; docs/analysis.md
-    // and the benchmark notes say where the rest goes.
-    EXPECT_GE(all.share, 0.8) << "all-snapshots: CPU of the true top 10";
+    // The target is 98% of the CPU of queries whose plans live two intervals or more (the simulator's truth
+    // with min_lifetime_s), and top-10 recall 1.0. Measured: 94.7-95.6% and recall 0.9-1.0 for all-snapshots
+    // (46-54%, recall 0.6-0.8, for two-point); what is missing is mostly the executions between an evicted
+    // plan's last snapshot and its eviction, which no DMV keeps, and ticks skipped on a loaded machine. Over all
+    // plans (short-lived ones included, evicted before any snapshot sees them) the shares are lower. The
+    // thresholds keep a margin under the worst run seen, so that CI does not flake; the target is not met.
+    EXPECT_GE(all.share_long, 0.9) << "all-snapshots: CPU of the top 10 of plans living two intervals or more";
+    EXPECT_GE(all.recall_long, 0.8);
+    EXPECT_GE(all.share, 0.75) << "all-snapshots: CPU of the true top 10";
     EXPECT_GE(all.recall, 0.8);
     EXPECT_GT(all.share, two.share + 0.1);
+    EXPECT_GT(all.share_long, two.share_long + 0.1);
     EXPECT_GT(all.share_all, two.share_all);
+    RecordProperty("all_snapshots_long_lived_top10_share", std::to_string(all.share_long));
     RecordProperty("all_snapshots_top10_share", std::to_string(all.share));
     RecordProperty("all_snapshots_all_share", std::to_string(all.share_all));
     RecordProperty("two_point_top10_share", std::to_string(two.share));

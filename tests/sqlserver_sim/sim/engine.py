@@ -292,7 +292,10 @@ class SimEngine(Engine):
         t1 = parse_utc(cmd["to"], "to")
         if t1 < t0:
             raise ValueError("'to' is before 'from'")
-        return self.server.truth_window(t0, t1)
+        min_life = cmd.get("min_lifetime_s")
+        if min_life is not None and (not isinstance(min_life, (int, float)) or min_life < 0):
+            raise ValueError("'min_lifetime_s' must be a number of seconds >= 0")
+        return self.server.truth_window(t0, t1, min_life)
 
     def _cmd_stats(self, cmd: dict) -> dict:
         return {"total": self.total, "by_tag": dict(self.by_tag), "queries": list(self.queries),

@@ -306,6 +306,15 @@ class TruthTest(unittest.TestCase):
             got = sum(h.get(k, {}).get("executions", 0) for h in halves)
             self.assertEqual(got, v["executions"])
         self.assertEqual(pc.truth(end, end + MIN), {})
+        # lifetimes of any length: all the CPU; of a minimum length: the CPU of those lifetimes only
+        all_lives = pc.truth_long_lived(T0, end, 0)
+        self.assertEqual(all_lives, {k: v["cpu_us"] for k, v in truth.items() if v["cpu_us"]})
+        long_lives = pc.truth_long_lived(T0, end, 120)
+        self.assertLess(sum(long_lives.values()), sum(all_lives.values()))
+        self.assertGreater(sum(long_lives.values()), 0)
+        for k, v in long_lives.items():
+            self.assertLessEqual(v, all_lives[k])
+        self.assertEqual(pc.truth_long_lived(T0, end, 10 * 3600), {})   # nothing lived longer than the run
 
     def test_procedure_stats_add_up_their_statements(self):
         cat, pc = make(queries=300, cache_cfg={"recompile_per_hour": 0, "lifetime_median_s": 1e9})

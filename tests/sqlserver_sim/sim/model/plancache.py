@@ -68,7 +68,7 @@ CONFIG_KEYS = frozenset({"truth_bucket_s", "lifetime_median_s", "lifetime_sigma"
 class Entry:
     """One row of sys.dm_exec_query_stats: a statement of a cached plan during one lifetime."""
     __slots__ = ("q", "plan", "creation_time", "plan_generation_num", "last_execution_time", "execution_count",
-                 "total", "last", "min", "max", "_row")
+                 "total", "last", "min", "max", "_row", "ended_at")
 
     def __init__(self, q: QueryTemplate, plan: "Plan", creation_time: float, plan_generation_num: int):
         self.q = q
@@ -83,6 +83,7 @@ class Entry:
         self.min = [0] * n
         self.max = [0] * n
         self._row: Optional[dict] = None
+        self.ended_at: Optional[float] = None   # when the lifetime ended (evicted, recompiled, restarted away)
 
     # identity of one lifetime
     @property
@@ -170,6 +171,8 @@ class PlanCache:
         self.now: Optional[float] = None
         self.started_at: Optional[float] = None
         self._truth: dict[int, dict[bytes, list[int]]] = {}
+        # CPU per bucket per lifetime (Entry), for truth restricted to lifetimes of a minimum length
+        self._truth_cpu: dict[int, dict[Entry, int]] = {}
         self._churn: dict[int, list[int]] = {}     # bucket -> [entries created, entries ended, recompiles]
         self.restarts: list[float] = []
         self.keep_ended = bool(cfg.get("keep_ended", False))
@@ -199,7 +202,10 @@ class PlanCache:
         if r > 0:
             self._push(t + self.rng.expovariate(r), _INSERT, batch_id, -1)
 
-    def _ended(self, entries) -> None:
+    def _ended(self, entries, t: float) -> None:
+        for e in entries:
+            if e.ended_at is None:
+                e.ended_at = t
         if self.keep_ended:
             self.ended_rows.extend(dict(e.row()) for e in entries if e.execution_count > 0)
 
@@ -255,7 +261,7 @@ class PlanCache:
             self._sync_all(t)
             for plan in self.plans.values():
                 self._churn_add(t, 1, len(plan.entries))
-                self._ended(plan.entries)
+                self._ended(plan.entries, t)
         self.plans.clear()
         self._heap.clear()
         self.now = t
@@ -288,12 +294,12 @@ class PlanCache:
             if kind == _EXPIRE:
                 del self.plans[batch_id]
                 self._churn_add(te, 1, len(plan.entries))
-                self._ended(plan.entries)
+                self._ended(plan.entries, te)
                 self._schedule_insert(batch_id, te)
             else:  # _RECOMPILE one statement
                 i = self.rng.randrange(len(plan.entries))
                 old = plan.entries[i]
-                self._ended([old])
+                self._ended([old], te)
                 plan.entries[i] = Entry(old.q, plan, te, old.plan_generation_num + 1)
                 self._churn_add(te, 1)
                 self._churn_add(te, 0)
@@ -430,7 +436,12 @@ class PlanCache:
         if last_exec > e.last_execution_time:
             e.last_execution_time = last_exec
 
-    def _truth_add(self, bucket: int, qh: bytes, vals: tuple) -> None:
+    def _truth_add(self, bucket: int, qh: bytes, vals: tuple, entry: Optional[Entry] = None) -> None:
+        if entry is not None:
+            tc = self._truth_cpu.get(bucket)
+            if tc is None:
+                tc = self._truth_cpu[bucket] = {}
+            tc[entry] = tc.get(entry, 0) + vals[0]
         tb = self._truth.get(bucket)
         if tb is None:
             tb = self._truth[bucket] = {}
@@ -478,7 +489,7 @@ class PlanCache:
                 vals = (tot[W], tot[LR], tot[PR], tot[LW], n, tot[E])
                 qh = e.q.query_hash
                 if len(counts) == 1:
-                    self._truth_add(counts[0][0], qh, vals)
+                    self._truth_add(counts[0][0], qh, vals, e)
                 else:
                     # split totals over the buckets in proportion to executions, exactly
                     done = [0] * 6
@@ -488,7 +499,7 @@ class PlanCache:
                         share = tuple(vals[j] * cum // n - done[j] for j in range(6))
                         for j in range(6):
                             done[j] += share[j]
-                        self._truth_add(bucket, qh, share)
+                        self._truth_add(bucket, qh, share, e)
         if plan.kind == "proc":
             self._proc_add(plan, n, parts, last_exec)
 
@@ -516,7 +527,7 @@ class PlanCache:
             vals[RT] = vals[UT] = 2 * dop
         vals[SP] = spills
         self._add(e, 1, vals, vals, vals, vals, start)
-        self._truth_add(int(t // self.bucket), q.query_hash, (cpu_us, logical_reads, physical_reads, writes, 1, elapsed_us))
+        self._truth_add(int(t // self.bucket), q.query_hash, (cpu_us, logical_reads, physical_reads, writes, 1, elapsed_us), e)
         if plan.kind == "proc":
             if q.statement_index == 0:
                 self._proc_add(plan, 1, [(vals, vals, vals, vals)], start)
@@ -601,6 +612,24 @@ class PlanCache:
                 else:
                     for i, k in enumerate(TRUTH_KEYS):
                         d[k] += v[i]
+        return out
+
+    def truth_long_lived(self, t0: Any, t1: Any, min_lifetime_s: float) -> dict[str, int]:
+        """CPU (us) per query_hash in [t0, t1) of the plan lifetimes that lasted at least min_lifetime_s (from
+        creation to eviction, recompile or restart; lifetimes still cached count up to now)."""
+        if self.now is not None:
+            self._sync_all(self.now)
+        a, b = to_seconds(t0), to_seconds(t1)
+        B = self.bucket
+        lo, hi = math.ceil(a / B - 1e-9), math.ceil(b / B - 1e-9)
+        now = self.now if self.now is not None else b
+        out: dict[str, int] = {}
+        for bucket in range(lo, hi):
+            for e, cpu in (self._truth_cpu.get(bucket) or {}).items():
+                end = e.ended_at if e.ended_at is not None else now
+                if end - e.creation_time >= min_lifetime_s:
+                    key = hex_binary(e.q.query_hash)
+                    out[key] = out.get(key, 0) + cpu
         return out
 
     def churn(self, t0: Any, t1: Any) -> dict[str, int]:

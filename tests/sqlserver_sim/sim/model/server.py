@@ -23,7 +23,7 @@ from typing import Any, Optional
 from sim.model.counters import ServerCounters
 from sim.model.plancache import PlanCache
 from sim.model.queries import QueryCatalog, QueryTemplate
-from sim.model.truth import Truth
+from sim.model.truth import hex_hash, Truth
 from sim.model.workload import (BlockingEpisode, Deadlock, GrantPressure, Runaway, SimRequest, SimSession,
                                 Workload, grant_usage, request_metrics)
 from sim.model.xe import XeStore
@@ -383,5 +383,12 @@ class SimServer:
 
     # -- truth
 
-    def truth_window(self, t0: dt.datetime, t1: dt.datetime) -> dict:
-        return self.truth.window(self.offset(t0), self.offset(t1), self.now_offset, self.plancache.truth(t0, t1))
+    def truth_window(self, t0: dt.datetime, t1: dt.datetime, min_lifetime_s: Optional[float] = None) -> dict:
+        """The truth of [t0, t1); with min_lifetime_s, each query also has cpu_us_long_lived: the CPU of its plan
+        lifetimes that lasted at least that long (what a collector polling every min_lifetime_s / 2 can see twice)."""
+        queries = self.plancache.truth(t0, t1)
+        if min_lifetime_s is not None:
+            long_lived = self.plancache.truth_long_lived(t0, t1, float(min_lifetime_s))
+            for k, v in queries.items():
+                v["cpu_us_long_lived"] = long_lived.get(k, 0)
+        return self.truth.window(self.offset(t0), self.offset(t1), self.now_offset, queries)
