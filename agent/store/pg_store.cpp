@@ -401,7 +401,7 @@ PurgeResult PgStore::purge(const std::string& collector, const std::string& tabl
         const char* params[] = {t.c_str()};
         Result parts(PQexecParams(conn_,
                                   "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                                  "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = $1 ORDER BY 1",
+                                  "WHERE i.inhparent = to_regclass(quote_ident($1)) ORDER BY 1",
                                   1, nullptr, params, nullptr, nullptr, 0));
         if (!parts.ok()) throw StoreError(fmt::format("store {}: {}", where_, trim(PQresultErrorMessage(parts.get()))));
         for (int i = 0; i < parts.rows(); ++i) {
