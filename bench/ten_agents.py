@@ -111,6 +111,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--no-capacity", action="store_true", help="skip store_ingest_bench (no headroom factor)")
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (configurations, agent and simulator logs)")
     args = ap.parse_args()
 
     os.environ["ODBCSYSINI"] = os.path.join(ROOT, "tests/odbc")
@@ -262,7 +263,10 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(figures, f, indent=2)
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print(f"  work folder kept: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
