@@ -10,6 +10,7 @@
 
 #include "agent/core/embedded.h"
 #include "agent/core/time_format.h"
+#include "agent/store/xe_store.h"
 
 namespace dmvlog::store {
 
@@ -265,6 +266,23 @@ void PgStore::insert_run(const RunRecord& run) {
     if (!r.ok()) throw StoreError(fmt::format("store {}: record collector run: {}", where_, trim(PQresultErrorMessage(r.get()))));
 }
 
+std::string PgStore::literal(std::string_view text) {
+    char* e = PQescapeLiteral(conn_, text.data(), text.size());
+    if (!e) throw StoreError(fmt::format("store {}: {}", where_, trim(PQerrorMessage(conn_))));
+    std::string out(e);
+    PQfreemem(e);
+    return out;
+}
+
+void PgStore::drain() {
+    // Reads what is left of the current query; a COPY still open is aborted.
+    while (PGresult* e = PQgetResult(conn_)) {
+        const bool copy_in = PQresultStatus(e) == PGRES_COPY_IN;
+        PQclear(e);
+        if (copy_in && PQputCopyEnd(conn_, "dmvlog: write aborted") != 1) break;
+    }
+}
+
 bool PgStore::write(const Snapshot& snap, const RunRecord& run) {
     std::lock_guard lock(mu_);
     auto tit = tables_.find(snap.table);
@@ -273,71 +291,115 @@ bool PgStore::write(const Snapshot& snap, const RunRecord& run) {
     const std::string collected_at = format_timestamp(snap.collected_at);
     // A partition is created outside the snapshot's transaction, so that a failed write leaves it for the next.
     ensure_partition(spec.name, collected_at.substr(0, 10));
-    exec("BEGIN");
+    // One prepared statement inserts the snapshots row and, only when that row is new, the SQL text not yet
+    // known to be stored (in hash order, so that agents writing the same text at once take its locks in the
+    // same order) and the run record. It and the COPY of the rows go in one query: one implicit transaction,
+    // two round trips.
+    if (!prepared_) {
+        exec("PREPARE dmvlog_write_snapshot (text, text, text, bigint, text, bigint, text, bigint[], text[], text, text, "
+             "text, double precision, bigint, bigint, text, text, text) AS "
+             "WITH s AS (INSERT INTO snapshots (instance, collector, collected_at, utc_offset_minutes, sqlserver_start_time, "
+             "row_count, written_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+             "ON CONFLICT (instance, collector, collected_at) DO NOTHING RETURNING snapshot_id), "
+             "t AS (INSERT INTO sql_text (hash, text, first_seen) SELECT u.h, u.x, $3 FROM unnest($8, $9) AS u(h, x) "
+             "WHERE EXISTS (SELECT 1 FROM s) ORDER BY u.h ON CONFLICT (hash) DO NOTHING), "
+             "r AS (INSERT INTO collector_runs (instance, collector, started_at, duration_ms, row_count, bytes, status, "
+             "error_class, error) SELECT $10, $11, $12, $13, $14, $15, $16, $17, $18 WHERE $11 <> '' AND EXISTS (SELECT 1 FROM s)) "
+             "SELECT snapshot_id FROM s");
+        prepared_ = true;
+    }
+    std::vector<const std::pair<std::int64_t, std::string>*> texts;
+    for (const auto& t : snap.texts)
+        if (!known_texts_.count(t.first)) texts.push_back(&t);
+    std::sort(texts.begin(), texts.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    texts.erase(std::unique(texts.begin(), texts.end(), [](auto* a, auto* b) { return a->first == b->first; }), texts.end());
+    std::string hashes = "{", values = "{";
+    for (const auto* t : texts) {
+        if (hashes.size() > 1) {
+            hashes += ',';
+            values += ',';
+        }
+        fmt::format_to(std::back_inserter(hashes), "{}", t->first);
+        values += '"';
+        for (char c : t->second) {
+            if (c == '"' || c == '\\') values += '\\';
+            values += c;
+        }
+        values += '"';
+    }
+    hashes += '}';
+    values += '}';
+    std::string sql = fmt::format(
+        "EXECUTE dmvlog_write_snapshot ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});",
+        literal(snap.instance), literal(snap.collector), literal(collected_at), snap.utc_offset_minutes,
+        snap.sqlserver_start_time ? literal(format_timestamp(*snap.sqlserver_start_time)) : "NULL", snap.rows.size(),
+        literal(now_text()), literal(hashes), literal(values), literal(run.instance), literal(run.collector),
+        literal(format_timestamp(run.started_at)), run.duration_ms, run.rows, run.bytes, literal(run.status),
+        run.error_class.empty() ? "NULL" : literal(run.error_class), run.error.empty() ? "NULL" : literal(run.error));
+    if (!snap.rows.empty()) {
+        sql += fmt::format("\nCOPY {} (instance, collected_at, utc_offset_minutes", ident(spec.name));
+        for (const auto& c : spec.columns) sql += ", " + ident(c.name);
+        sql += ") FROM STDIN";
+    }
+    bool sent = false;
     try {
-        const std::string offset = std::to_string(snap.utc_offset_minutes), count = std::to_string(snap.rows.size()),
-                          now = now_text();
-        const std::string start = snap.sqlserver_start_time ? format_timestamp(*snap.sqlserver_start_time) : "";
-        const char* params[] = {snap.instance.c_str(), snap.collector.c_str(), collected_at.c_str(), offset.c_str(),
-                                snap.sqlserver_start_time ? start.c_str() : nullptr, count.c_str(), now.c_str()};
-        Result r(PQexecParams(conn_,
-                              "INSERT INTO snapshots (instance, collector, collected_at, utc_offset_minutes, "
-                              "sqlserver_start_time, row_count, written_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-                              "ON CONFLICT (instance, collector, collected_at) DO NOTHING RETURNING snapshot_id",
-                              7, nullptr, params, nullptr, nullptr, 0));
-        if (!r.ok()) throw StoreError(fmt::format("store {}: insert snapshot: {}", where_, trim(PQresultErrorMessage(r.get()))));
-        if (r.rows() == 0) {   // already written (a replay): the run was recorded the first time
-            exec("COMMIT");
-            return false;
+        if (PQsendQuery(conn_, sql.c_str()) != 1)
+            throw StoreError(fmt::format("store {}: write snapshot: {}", where_, trim(PQerrorMessage(conn_))));
+        sent = true;
+        // Results: the snapshot's row (none for a replay), then the COPY waiting for rows.
+        std::string error;
+        bool is_new = false, copying = false;
+        while (!copying) {
+            PGresult* e = PQgetResult(conn_);
+            if (!e) break;
+            Result res(e);
+            const auto st = PQresultStatus(e);
+            if (st == PGRES_COPY_IN) copying = true;
+            else if (st == PGRES_TUPLES_OK) is_new = res.rows() > 0;
+            else if (st != PGRES_COMMAND_OK && error.empty()) error = trim(PQresultErrorMessage(e));
         }
-        for (const auto& [hash, text] : snap.texts) {
-            const std::string h = std::to_string(hash);
-            const char* tp[] = {h.c_str(), text.c_str(), collected_at.c_str()};
-            Result t(PQexecParams(conn_, "INSERT INTO sql_text (hash, text, first_seen) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING",
-                                  3, nullptr, tp, nullptr, nullptr, 0));
-            if (!t.ok()) throw StoreError(fmt::format("store {}: insert sql_text: {}", where_, trim(PQresultErrorMessage(t.get()))));
-        }
-        if (!snap.rows.empty()) {
-            std::string sql = fmt::format("COPY {} (instance, collected_at, utc_offset_minutes", ident(spec.name));
-            for (const auto& c : spec.columns) sql += ", " + ident(c.name);
-            sql += ") FROM STDIN";
-            Result c(PQexec(conn_, sql.c_str()));
-            if (PQresultStatus(c.get()) != PGRES_COPY_IN)
-                throw StoreError(fmt::format("store {}: copy into {}: {}", where_, spec.name, trim(PQresultErrorMessage(c.get()))));
-            std::string prefix;
-            copy_text(prefix, snap.instance);
-            prefix += '\t' + collected_at + '\t' + offset;
-            std::string buf;
-            buf.reserve(1 << 16);
+        if (!error.empty()) throw StoreError(fmt::format("store {}: insert snapshot: {}", where_, error));
+        if (copying) {
+            // A replay copies no rows: the snapshot and its rows are there already.
             bool ok = true;
-            for (const auto& row : snap.rows) {
-                buf += prefix;
-                for (std::size_t i = 0; i < spec.columns.size(); ++i) {
-                    buf += '\t';
-                    if (i < row.size()) copy_value(buf, row[i]);
-                    else buf += "\\N";
+            if (is_new) {
+                std::string prefix;
+                copy_text(prefix, snap.instance);
+                prefix += '\t' + collected_at + '\t' + std::to_string(snap.utc_offset_minutes);
+                std::string buf;
+                buf.reserve(1 << 16);
+                for (const auto& row : snap.rows) {
+                    buf += prefix;
+                    for (std::size_t i = 0; i < spec.columns.size(); ++i) {
+                        buf += '\t';
+                        if (i < row.size()) copy_value(buf, row[i]);
+                        else buf += "\\N";
+                    }
+                    buf += '\n';
+                    if (buf.size() >= (1 << 16)) {
+                        ok = ok && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
+                        buf.clear();
+                    }
                 }
-                buf += '\n';
-                if (buf.size() >= (1 << 16)) {
-                    ok = ok && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
-                    buf.clear();
-                }
+                if (!buf.empty()) ok = ok && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
             }
-            if (!buf.empty()) ok = ok && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
             if (PQputCopyEnd(conn_, ok ? nullptr : "dmvlog: copy aborted") != 1 || !ok)
                 throw StoreError(fmt::format("store {}: copy into {}: {}", where_, spec.name, trim(PQerrorMessage(conn_))));
             while (PGresult* e = PQgetResult(conn_)) {
                 Result end(e);
-                if (!end.ok())
-                    throw StoreError(fmt::format("store {}: copy into {}: {}", where_, spec.name, trim(PQresultErrorMessage(e))));
+                if (!end.ok() && error.empty()) error = trim(PQresultErrorMessage(e));
             }
+            if (!error.empty()) throw StoreError(fmt::format("store {}: copy into {}: {}", where_, spec.name, error));
         }
-        if (!run.collector.empty()) insert_run(run);
-        exec("COMMIT");
+        // The query's end committed its implicit transaction (an error there came as a result above).
+        sent = false;
+        if (!is_new) return false;   // already written (a replay): the run was recorded the first time
+        if (known_texts_.size() + texts.size() > kKnownTexts) known_texts_.clear();
+        for (const auto* t : texts) known_texts_.insert(t->first);
         return true;
     } catch (...) {
-        while (PGresult* e = PQgetResult(conn_)) PQclear(e);
-        PQclear(PQexec(conn_, "ROLLBACK"));
+        if (sent) drain();
+        if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));
         throw;
     }
 }
@@ -391,7 +453,9 @@ std::vector<RunSummary> PgStore::run_summaries(int recent) {
 
 PurgeResult PgStore::purge(const std::string& collector, const std::string& table, const Timestamp& cutoff, int max_snapshots) {
     std::lock_guard lock(mu_);
-    if (table == "xe_events") return {};   // extended events are not written to PostgreSQL yet (docs/stores.md)
+    // The XE collectors do not write to a PostgreSQL store yet: their retention has nothing to purge (an error
+    // here would hold the agent's writer, which retries a failed item before any other).
+    if (table == kXeTable) return {};
     if (!tables_.count(table)) throw StoreError(fmt::format("store {}: purge of {}: table is not installed", where_, table));
     PurgeResult out;
     const std::string cut = format_timestamp(cutoff), cut_day = cut.substr(0, 10);

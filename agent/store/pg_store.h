@@ -9,6 +9,8 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 
 #include "agent/store/sqlite_store.h"   // StoreError
 #include "agent/store/store.h"
@@ -45,12 +47,20 @@ private:
     void exec(const std::string& sql);
     void ensure_partition(const std::string& table, const std::string& day);   // day: "YYYY-MM-DD"
     void insert_run(const RunRecord& run);
+    std::string literal(std::string_view text);      // PQescapeLiteral
+    void drain();                                    // reads the rest of a query's results
+
+    // SQL text hashes this connection has committed to sql_text: not sent again (nothing deletes from
+    // sql_text). Bounded: forgotten all at once when full.
+    static constexpr std::size_t kKnownTexts = 20000;
 
     pg_conn* conn_ = nullptr;
     std::string where_;                              // host/dbname for messages (never the password)
     std::mutex mu_;
     std::map<std::string, TableSpec> tables_;
     std::set<std::string> partitions_;               // "table/YYYY-MM-DD" known to exist
+    std::unordered_set<std::int64_t> known_texts_;
+    bool prepared_ = false;                          // dmvlog_write_snapshot prepared on this connection
 };
 
 }  // namespace dmvlog::store

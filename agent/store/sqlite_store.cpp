@@ -333,6 +333,18 @@ void bind_value(sqlite3_stmt* s, int i, const Value& v) {
         v);
 }
 
+// As bind_value, without copying text, blobs and decimals: the value must outlive the statement's next step.
+void bind_value_static(sqlite3_stmt* s, int i, const Value& v) {
+    if (const auto* t = std::get_if<std::string>(&v))
+        sqlite3_bind_text64(s, i, t->data(), t->size(), SQLITE_STATIC, SQLITE_UTF8);
+    else if (const auto* b = std::get_if<Bytes>(&v))
+        sqlite3_bind_blob64(s, i, b->data(), b->size(), SQLITE_STATIC);
+    else if (const auto* d = std::get_if<Decimal>(&v))
+        sqlite3_bind_text(s, i, d->digits.data(), static_cast<int>(d->digits.size()), SQLITE_STATIC);
+    else
+        bind_value(s, i, v);
+}
+
 void bind_text(sqlite3_stmt* s, int i, const std::string& text) {
     sqlite3_bind_text(s, i, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
@@ -381,36 +393,53 @@ bool SqliteStore::write(const Snapshot& snap, const RunRecord& run) {
             exec("COMMIT");
             return false;
         }
+        // Text this connection has already committed is not inserted again (nothing deletes from sql_text).
+        std::vector<std::int64_t> new_texts;
         if (!snap.texts.empty()) {
             auto* t = prepare_cached("text", "INSERT OR IGNORE INTO sql_text (hash, text, first_seen) VALUES (?, ?, ?)");
             for (const auto& [hash, text] : snap.texts) {
+                if (known_texts_.count(hash)) continue;
                 sqlite3_reset(t);
                 sqlite3_bind_int64(t, 1, hash);
                 sqlite3_bind_text64(t, 2, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
-                bind_text(t, 3, collected_at);
+                sqlite3_bind_text(t, 3, collected_at.data(), static_cast<int>(collected_at.size()), SQLITE_STATIC);
                 if (sqlite3_step(t) != SQLITE_DONE) fail("insert sql_text");
+                new_texts.push_back(hash);
             }
         }
-        std::string sql = fmt::format("INSERT INTO {} (instance, collected_at, utc_offset_minutes", quote_ident(spec.name));
-        for (const auto& c : spec.columns) sql += ", " + quote_ident(c.name);
-        sql += ") VALUES (?, ?, ?";
-        for (std::size_t i = 0; i < spec.columns.size(); ++i) sql += ", ?";
-        sql += ")";
-        auto* ins = prepare_cached("rows:" + spec.name, sql);
+        const std::string key = "rows:" + spec.name;
+        sqlite3_stmt* ins = nullptr;
+        if (auto it = cache_.find(key); it != cache_.end()) {
+            ins = it->second;
+            sqlite3_reset(ins);
+        } else {
+            std::string sql = fmt::format("INSERT INTO {} (instance, collected_at, utc_offset_minutes", quote_ident(spec.name));
+            for (const auto& c : spec.columns) sql += ", " + quote_ident(c.name);
+            sql += ") VALUES (?, ?, ?";
+            for (std::size_t i = 0; i < spec.columns.size(); ++i) sql += ", ?";
+            sql += ")";
+            ins = prepare_cached(key, sql);
+        }
+        // Values are bound without a copy: each row is stepped before its values go out of scope, and every
+        // parameter is bound again for the next row.
         const int ncols = static_cast<int>(spec.columns.size());
         for (const auto& row : snap.rows) {
             sqlite3_reset(ins);
-            bind_text(ins, 1, snap.instance);
-            bind_text(ins, 2, collected_at);
+            sqlite3_bind_text(ins, 1, snap.instance.data(), static_cast<int>(snap.instance.size()), SQLITE_STATIC);
+            sqlite3_bind_text(ins, 2, collected_at.data(), static_cast<int>(collected_at.size()), SQLITE_STATIC);
             sqlite3_bind_int(ins, 3, snap.utc_offset_minutes);
             for (int i = 0; i < ncols; ++i) {
-                if (static_cast<std::size_t>(i) < row.size()) bind_value(ins, i + 4, row[static_cast<std::size_t>(i)]);
+                if (static_cast<std::size_t>(i) < row.size()) bind_value_static(ins, i + 4, row[static_cast<std::size_t>(i)]);
                 else sqlite3_bind_null(ins, i + 4);
             }
             if (sqlite3_step(ins) != SQLITE_DONE) fail("insert into " + spec.name);
         }
+        sqlite3_reset(ins);
+        sqlite3_clear_bindings(ins);
         if (!run.collector.empty()) insert_run(run);
         exec("COMMIT");
+        if (known_texts_.size() + new_texts.size() > kKnownTexts) known_texts_.clear();
+        known_texts_.insert(new_texts.begin(), new_texts.end());
         return true;
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 
 #include "agent/store/store.h"
 #include "agent/store/xe_store.h"
@@ -62,6 +63,10 @@ private:
     std::mutex mu_;
     std::map<std::string, sqlite3_stmt*> cache_;
     std::map<std::string, TableSpec> tables_;
+    // SQL text hashes this connection has committed to sql_text: not inserted again (nothing deletes from
+    // sql_text). Bounded: forgotten all at once when full.
+    static constexpr std::size_t kKnownTexts = 20000;
+    std::unordered_set<std::int64_t> known_texts_;
 };
 
 }  // namespace dmvlog::store
