@@ -1,5 +1,7 @@
 #include "agent/query/pg_db.h"
 
+#include "agent/store/pg_connect.h"
+
 #include <libpq-fe.h>
 
 #include <cstdlib>
@@ -205,22 +207,7 @@ private:
 };
 
 PgDb::PgDb(const std::string& conninfo, const std::string& password) {
-    std::vector<const char*> keys = {"dbname", "fallback_application_name", "connect_timeout"};
-    std::vector<const char*> vals = {conninfo.c_str(), "dmvlog", "10"};
-    if (!password.empty()) {
-        keys.push_back("password");
-        vals.push_back(password.c_str());
-    }
-    keys.push_back(nullptr);
-    vals.push_back(nullptr);
-    conn_ = PQconnectdbParams(keys.data(), vals.data(), 1);   // expand_dbname: conninfo may be a full string
-    if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
-        std::string msg = conn_ ? PQerrorMessage(conn_) : "out of memory";
-        while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-        if (conn_) PQfinish(conn_);
-        conn_ = nullptr;
-        throw std::runtime_error("cannot connect to the PostgreSQL store: " + msg);
-    }
+    conn_ = store::pg_connect(conninfo, password);
     PGresult* r = PQexec(conn_, "SET application_name = 'dmvlog'; SET default_transaction_read_only = on");
     PQclear(r);
 }

@@ -1,5 +1,8 @@
 #include "agent/store/pg_store.h"
 
+#include "agent/store/pg_connect.h"
+#include "agent/store/schema_files.h"
+
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -28,48 +31,16 @@ const char* pg_type(collect::StorageClass s) {
     return "text";
 }
 
-std::string ident(const std::string& name) {
-    std::string out = "\"";
-    for (char c : name) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
-
-std::string now_text() {
-    auto ticks = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count() * 10;
-    return format_timestamp(Timestamp{ticks, 0, false});
-}
-
-struct Migration {
-    int version;
-    std::string name;
-    std::string_view sql;
-};
-
-std::vector<Migration> migrations() {
-    std::vector<Migration> out;
-    for (const auto* f : embedded::under("schema/postgres/")) {
-        auto file = std::filesystem::path(f->path).filename().string();
-        int v = 0;
-        auto [p, ec] = std::from_chars(file.data(), file.data() + file.size(), v);
-        if (ec != std::errc() || p == file.data()) continue;
-        out.push_back({v, file, f->content});
-    }
-    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.version < b.version; });
-    return out;
-}
 
 // Collector tables: partitioned by day on collected_at; the partitions are made as days arrive.
 std::string table_ddl(const TableSpec& t) {
     std::string ddl = fmt::format("CREATE TABLE IF NOT EXISTS {} (\n    instance text COLLATE \"C\" NOT NULL,\n"
                                   "    collected_at text COLLATE \"C\" NOT NULL,\n    utc_offset_minutes bigint NOT NULL",
-                                  ident(t.name));
-    for (const auto& c : t.columns) ddl += fmt::format(",\n    {} {}", ident(c.name), pg_type(c.storage));
+                                  quote_ident(t.name));
+    for (const auto& c : t.columns) ddl += fmt::format(",\n    {} {}", quote_ident(c.name), pg_type(c.storage));
     ddl += "\n) PARTITION BY RANGE (collected_at);\n";
-    ddl += fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} (instance, collected_at);\n", ident(t.name + "_by_time"),
-                       ident(t.name));
+    ddl += fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} (instance, collected_at);\n", quote_ident(t.name + "_by_time"),
+                       quote_ident(t.name));
     return ddl;
 }
 
@@ -143,20 +114,10 @@ std::string trim(std::string s) {
 }  // namespace
 
 PgStore::PgStore(const std::string& conninfo, const std::string& password) {
-    std::vector<const char*> keys = {"dbname", "fallback_application_name", "connect_timeout"};
-    std::vector<const char*> vals = {conninfo.c_str(), "dmvlog", "10"};
-    if (!password.empty()) {
-        keys.push_back("password");
-        vals.push_back(password.c_str());
-    }
-    keys.push_back(nullptr);
-    vals.push_back(nullptr);
-    conn_ = PQconnectdbParams(keys.data(), vals.data(), 1);
-    if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
-        std::string msg = conn_ ? trim(PQerrorMessage(conn_)) : "out of memory";
-        if (conn_) PQfinish(conn_);
-        conn_ = nullptr;
-        throw StoreError("cannot connect to the PostgreSQL store: " + msg);
+    try {
+        conn_ = pg_connect(conninfo, password);
+    } catch (const std::runtime_error& e) {
+        throw StoreError(e.what());
     }
     where_ = fmt::format("postgres {}/{}", PQhost(conn_) ? PQhost(conn_) : "", PQdb(conn_) ? PQdb(conn_) : "");
     exec("SET application_name = 'dmvlog'; SET client_min_messages = warning");
@@ -173,7 +134,7 @@ void PgStore::exec(const std::string& sql) {
 
 std::string PgStore::ddl(const std::vector<TableSpec>& tables) {
     std::string out;
-    for (const auto& m : migrations()) {
+    for (const auto& m : migrations("postgres")) {
         out += fmt::format("-- schema/postgres/{}\n", m.name);
         out += m.sql;
         out += "\n";
@@ -202,7 +163,7 @@ void PgStore::install(const std::vector<TableSpec>& tables) {
     try {
         // One installer at a time when many agents start together.
         exec("SELECT pg_advisory_xact_lock(7301042)");
-        for (const auto& m : migrations()) {
+        for (const auto& m : migrations("postgres")) {
             if (m.version <= current) continue;
             exec(std::string(m.sql));
             const std::string v = std::to_string(m.version), now = now_text();
@@ -218,7 +179,7 @@ void PgStore::install(const std::vector<TableSpec>& tables) {
             std::string column_list;
             for (const auto& c : t.columns) {
                 // Columns added to a declaration since the table was created are added to the table.
-                exec(fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}", ident(t.name), ident(c.name), pg_type(c.storage)));
+                exec(fmt::format("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}", quote_ident(t.name), quote_ident(c.name), pg_type(c.storage)));
                 if (!column_list.empty()) column_list += ", ";
                 column_list += c.name + " " + pg_type(c.storage);
             }
@@ -247,8 +208,8 @@ void PgStore::ensure_partition(const std::string& table, const std::string& day)
     const std::string next = format_timestamp(Timestamp{from->utc_ticks + kTicksPerDay, 0, false}).substr(0, 10);
     std::string name = table + "_p" + day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2);
     // Concurrent agents may race to create the same day: the second CREATE finds it.
-    exec(fmt::format("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ('{}') TO ('{}')", ident(name),
-                     ident(table), day, next));
+    exec(fmt::format("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ('{}') TO ('{}')", quote_ident(name),
+                     quote_ident(table), day, next));
     partitions_.insert(key);
 }
 
@@ -337,8 +298,8 @@ bool PgStore::write(const Snapshot& snap, const RunRecord& run) {
         literal(format_timestamp(run.started_at)), run.duration_ms, run.rows, run.bytes, literal(run.status),
         run.error_class.empty() ? "NULL" : literal(run.error_class), run.error.empty() ? "NULL" : literal(run.error));
     if (!snap.rows.empty()) {
-        sql += fmt::format("\nCOPY {} (instance, collected_at, utc_offset_minutes", ident(spec.name));
-        for (const auto& c : spec.columns) sql += ", " + ident(c.name);
+        sql += fmt::format("\nCOPY {} (instance, collected_at, utc_offset_minutes", quote_ident(spec.name));
+        for (const auto& c : spec.columns) sql += ", " + quote_ident(c.name);
         sql += ") FROM STDIN";
     }
     bool sent = false;
@@ -421,14 +382,7 @@ std::vector<RunSummary> PgStore::run_summaries(int recent) {
     std::vector<RunSummary> out;
     std::vector<double> durations;
     auto finish = [&] {
-        if (out.empty() || durations.empty()) return;
-        std::sort(durations.begin(), durations.end());
-        auto pct = [&](double p) {
-            auto idx = static_cast<std::size_t>(p * static_cast<double>(durations.size() - 1) + 0.5);
-            return durations[std::min(idx, durations.size() - 1)];
-        };
-        out.back().p50_ms = pct(0.50);
-        out.back().p95_ms = pct(0.95);
+        if (!out.empty()) set_percentiles(out.back(), durations);
         durations.clear();
     };
     for (int i = 0; i < r.rows(); ++i) {
@@ -474,9 +428,9 @@ PurgeResult PgStore::purge(const std::string& collector, const std::string& tabl
             const std::string d = name.substr(name.size() - 8);
             const std::string day = d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2);
             if (day >= cut_day) continue;   // the partition [day, day+1) ends after the cutoff's day begins
-            Result n(PQexec(conn_, fmt::format("SELECT count(*) FROM {}", ident(name)).c_str()));
+            Result n(PQexec(conn_, fmt::format("SELECT count(*) FROM {}", quote_ident(name)).c_str()));
             if (n.ok() && n.rows()) out.rows += n.i64(0, 0);
-            exec(fmt::format("DROP TABLE IF EXISTS {}", ident(name)));
+            exec(fmt::format("DROP TABLE IF EXISTS {}", quote_ident(name)));
             partitions_.erase(table + "/" + day);
         }
     }
@@ -498,7 +452,7 @@ PurgeResult PgStore::purge(const std::string& collector, const std::string& tabl
         for (int i = 0; i < n; ++i) {
             const std::string id = victims.text(i, 0), inst = victims.text(i, 1), at = victims.text(i, 2);
             const char* dp[] = {inst.c_str(), at.c_str()};
-            Result d(PQexecParams(conn_, fmt::format("DELETE FROM {} WHERE instance = $1 AND collected_at = $2", ident(table)).c_str(),
+            Result d(PQexecParams(conn_, fmt::format("DELETE FROM {} WHERE instance = $1 AND collected_at = $2", quote_ident(table)).c_str(),
                                   2, nullptr, dp, nullptr, nullptr, 0));
             if (!d.ok()) throw StoreError(fmt::format("store {}: purge {}: {}", where_, table, trim(PQresultErrorMessage(d.get()))));
             out.rows += std::strtoll(PQcmdTuples(d.get()), nullptr, 10);

@@ -1,5 +1,7 @@
 #include "agent/store/sqlite_store.h"
 
+#include "agent/store/schema_files.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -24,47 +26,6 @@ const char* sqlite_type(collect::StorageClass s) {
         case collect::StorageClass::timestamp: return "TEXT";
     }
     return "TEXT";
-}
-
-std::string quote_ident(const std::string& name) {
-    std::string out = "\"";
-    for (char c : name) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
-
-std::string now_text() {
-    auto ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     std::chrono::system_clock::now().time_since_epoch()).count() / 100;
-    return format_timestamp(Timestamp{ticks, 0, false});
-}
-
-// Core migrations: schema/sqlite/NNN_name.sql, applied in order of NNN.
-struct Migration {
-    int version;
-    std::string name;
-    std::string_view sql;
-    bool after_tables = false;  // applied by apply_after_tables (every install); only its version is recorded here
-};
-
-// Files that start with this line hold views and indexes over collector tables: their version is recorded like
-// a migration's, but their content is applied after the collector tables, on every install (apply_after_tables).
-constexpr std::string_view kAfterTablesMarker = "-- dmvlog:after-collector-tables";
-
-std::vector<Migration> core_migrations() {
-    std::vector<Migration> out;
-    for (const auto* f : embedded::under("schema/sqlite/")) {
-        const bool after = std::string_view(f->content).substr(0, kAfterTablesMarker.size()) == kAfterTablesMarker;
-        auto file = std::filesystem::path(f->path).filename().string();
-        int v = 0;
-        auto [p, ec] = std::from_chars(file.data(), file.data() + file.size(), v);
-        if (ec != std::errc() || p == file.data()) continue;
-        out.push_back({v, file, f->content, after});
-    }
-    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.version < b.version; });
-    return out;
 }
 
 // ---- after collector tables (views and query indexes; a separate step of install) ----
@@ -226,7 +187,7 @@ sqlite3_stmt* SqliteStore::prepare_cached(const std::string& key, const std::str
 
 std::string SqliteStore::ddl(const std::vector<TableSpec>& tables) {
     std::string out;
-    for (const auto& m : core_migrations()) {
+    for (const auto& m : migrations("sqlite")) {
         if (m.after_tables) continue;
         out += fmt::format("-- schema/sqlite/{}\n", m.name);
         out += m.sql;
@@ -259,7 +220,7 @@ void SqliteStore::install(const std::vector<TableSpec>& tables) {
     std::lock_guard lock(mu_);
     exec("BEGIN IMMEDIATE");
     try {
-        for (const auto& m : core_migrations()) {
+        for (const auto& m : migrations("sqlite")) {
             if (m.version <= current) continue;
             if (!m.after_tables) exec(std::string(m.sql));
             Stmt ins(db_, "INSERT INTO schema_version (version, applied_at, description) VALUES (?, ?, ?)");
@@ -463,14 +424,7 @@ std::vector<RunSummary> SqliteStore::run_summaries(int recent) {
     std::vector<RunSummary> out;
     std::vector<double> durations;
     auto finish = [&] {
-        if (out.empty() || durations.empty()) return;
-        std::sort(durations.begin(), durations.end());
-        auto pct = [&](double p) {
-            auto idx = static_cast<std::size_t>(p * static_cast<double>(durations.size() - 1) + 0.5);
-            return durations[std::min(idx, durations.size() - 1)];
-        };
-        out.back().p50_ms = pct(0.50);
-        out.back().p95_ms = pct(0.95);
+        if (!out.empty()) set_percentiles(out.back(), durations);
         durations.clear();
     };
     while (sqlite3_step(s.get()) == SQLITE_ROW) {

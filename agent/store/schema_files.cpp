@@ -1,0 +1,53 @@
+#include "agent/store/schema_files.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+
+#include "agent/core/embedded.h"
+#include "agent/core/time_format.h"
+#include "agent/store/store.h"
+
+namespace dmvlog::store {
+
+std::vector<Migration> migrations(const std::string& kind) {
+    std::vector<Migration> out;
+    for (const auto* f : embedded::under("schema/" + kind + "/")) {
+        const bool after = std::string_view(f->content).substr(0, kAfterTablesMarker.size()) == kAfterTablesMarker;
+        auto file = std::filesystem::path(f->path).filename().string();
+        int v = 0;
+        auto [p, ec] = std::from_chars(file.data(), file.data() + file.size(), v);
+        if (ec != std::errc() || p == file.data()) continue;
+        out.push_back({v, file, f->content, after});
+    }
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.version < b.version; });
+    return out;
+}
+
+std::string quote_ident(const std::string& name) {
+    std::string out = "\"";
+    for (char c : name) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string now_text() {
+    auto ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count() / 100;
+    return format_timestamp(Timestamp{ticks, 0, false});
+}
+
+void set_percentiles(RunSummary& r, std::vector<double>& durations) {
+    if (durations.empty()) return;
+    std::sort(durations.begin(), durations.end());
+    auto pct = [&](double p) {
+        auto idx = static_cast<std::size_t>(p * static_cast<double>(durations.size() - 1) + 0.5);
+        return durations[std::min(idx, durations.size() - 1)];
+    };
+    r.p50_ms = pct(0.50);
+    r.p95_ms = pct(0.95);
+}
+
+}  // namespace dmvlog::store
