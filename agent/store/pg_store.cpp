@@ -207,9 +207,21 @@ void PgStore::ensure_partition(const std::string& table, const std::string& day)
     if (!from) throw StoreError(fmt::format("store {}: bad partition day {}", where_, day));
     const std::string next = format_timestamp(Timestamp{from->utc_ticks + kTicksPerDay, 0, false}).substr(0, 10);
     std::string name = table + "_p" + day.substr(0, 4) + day.substr(5, 2) + day.substr(8, 2);
-    // Concurrent agents may race to create the same day: the second CREATE finds it.
-    exec(fmt::format("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ('{}') TO ('{}')", quote_ident(name),
-                     quote_ident(table), day, next));
+    // Agents starting a day at the same moment race to create its partition: IF NOT EXISTS covers one that
+    // is already committed; one being created by another session fails here with a duplicate catalog entry,
+    // and then it exists.
+    const std::string ddl = fmt::format("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} FOR VALUES FROM ('{}') TO ('{}')",
+                                        quote_ident(name), quote_ident(table), day, next);
+    for (int attempt = 0;; ++attempt) {
+        try {
+            exec(ddl);
+            break;
+        } catch (const StoreError&) {
+            Result r(PQexec(conn_, fmt::format("SELECT to_regclass({}) IS NOT NULL", "'" + quote_ident(name) + "'").c_str()));
+            if (r.ok() && r.rows() == 1 && r.text(0, 0) == "t") break;
+            if (attempt >= 2) throw;
+        }
+    }
     partitions_.insert(key);
 }
 
