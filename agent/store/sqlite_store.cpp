@@ -491,20 +491,24 @@ PurgeResult SqliteStore::purge(const std::string& collector, const std::string& 
             if (sqlite3_step(ds) != SQLITE_DONE) fail("purge snapshots");
             ++out.snapshots;
         }
-        auto* dr = prepare_cached("purge-runs",
-                                  "DELETE FROM collector_runs WHERE rowid IN (SELECT rowid FROM collector_runs WHERE "
-                                  "collector = ? AND started_at < ? LIMIT ?)");
-        bind_text(dr, 1, collector);
-        bind_text(dr, 2, cut);
-        sqlite3_bind_int(dr, 3, max_snapshots * 10);
-        if (sqlite3_step(dr) != SQLITE_DONE) fail("purge collector_runs");
-        out.runs = sqlite3_changes(db_);
+        out.runs = purge_runs(collector, cut, max_snapshots * 10);
         exec("COMMIT");
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
     }
     return out;
+}
+
+std::int64_t SqliteStore::purge_runs(const std::string& collector, const std::string& cut, int limit) {
+    auto* dr = prepare_cached("purge-runs",
+                              "DELETE FROM collector_runs WHERE rowid IN (SELECT rowid FROM collector_runs WHERE "
+                              "collector = ? AND started_at < ? LIMIT ?)");
+    bind_text(dr, 1, collector);
+    bind_text(dr, 2, cut);
+    sqlite3_bind_int(dr, 3, limit);
+    if (sqlite3_step(dr) != SQLITE_DONE) fail("purge collector_runs");
+    return sqlite3_changes(db_);
 }
 
 std::int64_t text_hash(std::string_view text) {

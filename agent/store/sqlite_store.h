@@ -55,6 +55,9 @@ private:
     void exec(const std::string& sql);
     sqlite3_stmt* prepare_cached(const std::string& key, const std::string& sql);
     void insert_run(const RunRecord& run);
+    // Deletes up to limit run records of the collector started before cut (store text), inside the caller's
+    // transaction; returns how many.
+    std::int64_t purge_runs(const std::string& collector, const std::string& cut, int limit);
     [[noreturn]] void fail(const std::string& what);
     std::int64_t rebuild_episodes(const std::string& instance, std::int64_t earliest_ticks);
 

@@ -451,14 +451,7 @@ PurgeResult SqliteStore::purge_xe(const std::string& collector, const Timestamp&
             out.rows += episodes;
             if (episodes == limit) out.more = true;
         }
-        auto* dr = prepare_cached("purge-runs",
-                                  "DELETE FROM collector_runs WHERE rowid IN (SELECT rowid FROM collector_runs WHERE "
-                                  "collector = ? AND started_at < ? LIMIT ?)");
-        bind_text(dr, 1, collector);
-        bind_text(dr, 2, cut);
-        sqlite3_bind_int(dr, 3, limit * 10);
-        if (sqlite3_step(dr) != SQLITE_DONE) fail("purge collector_runs");
-        out.runs = sqlite3_changes(db_);
+        out.runs = purge_runs(collector, cut, limit * 10);
         exec("COMMIT");
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -12,24 +12,13 @@
 #include "agent/core/time_format.h"
 #include "agent/odbc/connection.h"
 #include "support/agent_process.h"
+#include "support/sim_clock.h"
 #include "support/sim_process.h"
 
 namespace dmvlog::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-double offset_now(const SimProcess& sim) {
-    return nlohmann::json::parse(sim.control(R"({"cmd":"now"})")).at("offset_seconds").get<double>();
-}
-
-void wait_for_offset(const SimProcess& sim, double offset, std::chrono::seconds limit) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (offset_now(sim) < offset) {
-        ASSERT_LT(std::chrono::steady_clock::now(), until) << "the simulator did not reach offset " << offset;
-        std::this_thread::sleep_for(100ms);
-    }
-}
 
 // Only the XE collectors and requests_5s (the others would only load two shared cores); extra disables more.
 std::string config_extra(const std::string& also_disabled = "") {

@@ -13,6 +13,7 @@
 #include "agent/odbc/connection.h"
 #include "agent/store/store.h"
 #include "support/agent_process.h"
+#include "support/sim_clock.h"
 #include "support/sim_process.h"
 
 namespace dmvlog::test {
@@ -23,18 +24,6 @@ using namespace std::chrono_literals;
 constexpr int kThreshold = 5;         // seconds
 constexpr int kInterval = 10;         // blocking_events' declared interval (seconds)
 constexpr int kChainStart = 60;       // the incident's chain starts 1:00 after the scenario start
-
-double offset_now(const SimProcess& sim) {
-    return nlohmann::json::parse(sim.control(R"({"cmd":"now"})")).at("offset_seconds").get<double>();
-}
-
-void wait_for_offset(const SimProcess& sim, double offset, std::chrono::seconds limit) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (offset_now(sim) < offset) {
-        ASSERT_LT(std::chrono::steady_clock::now(), until) << "the simulator did not reach offset " << offset;
-        std::this_thread::sleep_for(100ms);
-    }
-}
 
 // Only the collectors this test needs (the others would only load two shared cores).
 std::string config_extra() {

@@ -16,6 +16,7 @@
 #include "agent/collect/declaration.h"
 #include "agent/core/time_format.h"
 #include "support/agent_process.h"
+#include "support/sim_clock.h"
 #include "support/sim_process.h"
 
 namespace dmvlog::test {
@@ -25,10 +26,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 constexpr int kThreshold = 5;
-
-double offset_now(const SimProcess& sim) {
-    return json::parse(sim.control(R"({"cmd":"now"})")).at("offset_seconds").get<double>();
-}
 
 std::string config_extra() {
     std::string out = "[digest]\npost_retries = 0\npost_timeout = \"2s\"\nformat = \"html\"\n";
@@ -85,11 +82,8 @@ protected:
         ASSERT_EQ(setup.exit_code, 0) << setup.output;
         {
             AgentProcess agent({"run", "--config", cfg_, "--time-scale", "10"});
-            auto until = std::chrono::steady_clock::now() + 90s;
-            while (offset_now(*sim_) < 290) {
-                ASSERT_LT(std::chrono::steady_clock::now(), until) << "the simulator did not reach 4:50";
-                std::this_thread::sleep_for(200ms);
-            }
+            wait_for_offset(*sim_, 290, 90s);
+            if (::testing::Test::HasFatalFailure()) return;
             sim_->control(R"({"cmd":"pause"})");
             std::this_thread::sleep_for(3s);   // the last runs read what is left
             ASSERT_EQ(agent.stop(), 0) << agent.output();

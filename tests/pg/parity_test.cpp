@@ -23,6 +23,8 @@
 #include "agent/store/pg_store.h"
 #include "agent/store/sqlite_store.h"
 #include "support/agent_process.h"
+#include "pg_conninfo.h"
+#include "support/sim_clock.h"
 #include "support/sim_process.h"
 
 namespace dmvlog::test {
@@ -30,15 +32,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-std::string pg_conninfo() {
-    const char* f = std::getenv("DMVLOG_TEST_PG");
-    if (!f || !*f) return "";
-    std::ifstream in(f);
-    std::string line;
-    std::getline(in, line);
-    return line;
-}
 
 std::string iso(std::int64_t ticks) {
     auto s = format_timestamp(Timestamp{ticks, 0, false});
@@ -102,11 +95,8 @@ TEST(PgStore, SameAnswersAsSqliteOnTheIncident) {
     ASSERT_EQ(run_dmvlog({"xe", "setup", "--apply", "--set-threshold", "5", "--config", cfg}).exit_code, 0);
     {
         AgentProcess agent({"run", "--config", cfg, "--time-scale", "10"});
-        auto until = std::chrono::steady_clock::now() + 90s;
-        while (json::parse(sim.control(R"({"cmd":"now"})")).at("offset_seconds").get<double>() < 300) {
-            ASSERT_LT(std::chrono::steady_clock::now(), until);
-            std::this_thread::sleep_for(200ms);
-        }
+        wait_for_offset(sim, 300, 90s);
+        if (::testing::Test::HasFatalFailure()) return;
         sim.control(R"({"cmd":"pause"})");
         std::this_thread::sleep_for(3s);
         ASSERT_EQ(agent.stop(), 0) << agent.output();

@@ -3,6 +3,8 @@
 // has quotes, backslashes and line breaks; retention of the XE table (not written to PostgreSQL yet) purges
 // nothing instead of failing, so that it does not hold the agent's writer.
 #include <gtest/gtest.h>
+
+#include "pg_conninfo.h"
 #include <libpq-fe.h>
 
 #include <cstdlib>
@@ -16,15 +18,6 @@
 namespace dmvlog::test {
 namespace {
 
-std::string conninfo() {
-    const char* f = std::getenv("DMVLOG_TEST_PG");
-    if (!f || !*f) return "";
-    std::ifstream in(f);
-    std::string line;
-    std::getline(in, line);
-    return line;
-}
-
 std::string scalar(store::PgStore& st, const std::string& sql) {
     PGresult* r = PQexec(st.handle(), sql.c_str());
     std::string out = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? PQgetvalue(r, 0, 0) : "error";
@@ -33,7 +26,7 @@ std::string scalar(store::PgStore& st, const std::string& sql) {
 }
 
 TEST(PgStoreWrite, ReplaysTextAndXeRetention) {
-    const std::string c = conninfo();
+    const std::string c = pg_conninfo();
     if (c.empty()) GTEST_SKIP() << "no PostgreSQL server: DMVLOG_TEST_PG names no conninfo file";
     {
         store::PgStore admin(c);
