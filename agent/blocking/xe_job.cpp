@@ -292,7 +292,7 @@ collect::RunResult XeJob::run() {
         state_.succeeded();
     } catch (...) {
         result.duration_ms = elapsed_ms();
-        state_.record_current_exception(result, started_at, source_.info());
+        state_.record_current_exception(result, started_at, source_.info(), source_.stopping());
     }
     return result;
 }

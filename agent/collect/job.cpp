@@ -173,7 +173,7 @@ RunResult CollectorJob::run() {
                                                          result.rows, result.bytes, "ok", "", ""});
     } catch (...) {
         result.duration_ms = elapsed_ms();
-        state_.record_current_exception(result, started_at, source_.info());
+        state_.record_current_exception(result, started_at, source_.info(), source_.stopping());
     }
     return result;
 }

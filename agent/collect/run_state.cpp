@@ -64,12 +64,20 @@ void RunState::succeeded() {
 }
 
 void RunState::record_current_exception(RunResult& result, const Timestamp& started_at,
-                                        const std::optional<ServerInfo>& info) {
+                                        const std::optional<ServerInfo>& info, bool stopping) {
     try {
         throw;
     } catch (const odbc::Error& e) {
         const auto cls = odbc::classify(e);
         const std::string message = e.what();
+        if (stopping && cls == odbc::ErrorClass::transient) {
+            // The shutdown cancelled this run's query: nothing was read, nothing failed on the server's side.
+            result.status = "cancelled";
+            result.error_class = "shutdown";
+            result.error = message;
+            spdlog::info("instance {}: collector {}: run cancelled by the shutdown", instance_, collector_);
+            return;
+        }
         if (cls == odbc::ErrorClass::permission && !odbc::is_login_failure(e)) {
             disable("permission", message, result, started_at);
         } else if (cls == odbc::ErrorClass::incompatible) {

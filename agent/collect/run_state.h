@@ -2,7 +2,8 @@
 // behaviour of each error class:
 //   permission   -> the collector is disabled on that instance, said once (log line and run record);
 //   incompatible -> disabled likewise, naming the server's version;
-//   transient, fatal -> the run fails and is recorded; logged once per failing streak; the next tick retries.
+//   transient, fatal -> the run fails and is recorded; logged once per failing streak; the next tick retries;
+//   a run whose query the shutdown cancelled -> status cancelled, logged, not recorded as a run (it read nothing).
 #pragma once
 
 #include <mutex>
@@ -16,7 +17,7 @@
 namespace dmvlog::collect {
 
 struct RunResult {
-    std::string status;        // ok | failed | disabled
+    std::string status;        // ok | failed | disabled | cancelled
     std::string error_class;   // transient | permission | incompatible | fatal | "" when ok
     std::string error;
     std::int64_t rows = 0;
@@ -41,8 +42,9 @@ public:
     // A run succeeded: ends a failing streak (said once).
     void succeeded();
     // Applies the error-class behaviour to the exception being handled; call inside catch (...).
-    // result.duration_ms must already be set.
-    void record_current_exception(RunResult& result, const Timestamp& started_at, const std::optional<ServerInfo>& info);
+    // result.duration_ms must already be set. stopping: the source's queries were cancelled by the shutdown.
+    void record_current_exception(RunResult& result, const Timestamp& started_at, const std::optional<ServerInfo>& info,
+                                  bool stopping = false);
 
 private:
     std::string instance_;

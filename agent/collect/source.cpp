@@ -182,7 +182,13 @@ std::optional<ServerInfo> InstanceSource::info() const {
 
 void InstanceSource::cancel_all() {
     std::lock_guard lock(mu_);
+    stopping_ = true;
     for (auto* c : busy_) c->cancel();
+}
+
+bool InstanceSource::stopping() const {
+    std::lock_guard lock(mu_);
+    return stopping_;
 }
 
 std::chrono::milliseconds InstanceSource::backoff_remaining() const {

@@ -75,8 +75,9 @@ public:
     Lease acquire();
     // The server's details from the first successful connect (nullopt before).
     std::optional<ServerInfo> info() const;
-    // Cancels every statement running on this source's connections (shutdown).
+    // Cancels every statement running on this source's connections (shutdown); from then on stopping() is true.
     void cancel_all();
+    bool stopping() const;
     const config::Instance& instance() const { return instance_; }
     // How long until the next reconnect attempt is allowed (zero when not backing off).
     std::chrono::milliseconds backoff_remaining() const;
@@ -106,6 +107,7 @@ private:
     std::uint64_t reconnects_ = 0;
     bool ever_connected_ = false;
     bool lost_ = false;
+    bool stopping_ = false;
     std::function<void()> on_connect_;
 };
 
