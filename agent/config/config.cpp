@@ -104,7 +104,7 @@ const std::vector<std::string> kInstanceKeys = {
 const std::vector<std::string> kStoreKeys = {"kind", "path", "busy_timeout", "conninfo", "password_file", "password_env",
                                           "password_credential"};
 const std::vector<std::string> kLoggingKeys = {"level"};
-const std::vector<std::string> kAgentKeys = {"time_zone", "splay"};
+const std::vector<std::string> kAgentKeys = {"time_zone", "splay", "state_dir"};
 const std::vector<std::string> kOverrideKeys = {"enabled", "interval", "timeout", "retention", "params"};
 const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -374,6 +374,7 @@ private:
             }
         }
         if (const auto* v = t.get("splay")) a.splay = r_.bounded_duration(*v, "agent.splay", std::chrono::hours(1));
+        if (const auto* v = t.get("state_dir")) a.state_dir = r_.nonempty_string(*v, "agent.state_dir");
     }
 
     void xe(const toml::node& node, Xe& x) {
@@ -518,11 +519,26 @@ Config load_file(const std::filesystem::path& path, const std::vector<std::strin
     std::ostringstream text;
     text << in.rdbuf();
     Config cfg = parse(text.str(), file, known_collectors);
+    const auto config_dir = std::filesystem::absolute(path, ec).parent_path();
     std::filesystem::path store_path(cfg.store.path);
-    if (store_path.is_relative()) {
-        cfg.store.path = (std::filesystem::absolute(path, ec).parent_path() / store_path).lexically_normal().string();
-    }
+    if (store_path.is_relative()) cfg.store.path = (config_dir / store_path).lexically_normal().string();
+    if (!cfg.agent.state_dir.empty() && std::filesystem::path(cfg.agent.state_dir).is_relative())
+        cfg.agent.state_dir = (config_dir / cfg.agent.state_dir).lexically_normal().string();
+    cfg.agent.state_dir = resolve_state_dir(cfg);
     return cfg;
+}
+
+std::string resolve_state_dir(const Config& config) {
+    if (!config.agent.state_dir.empty()) return config.agent.state_dir;
+    if (const char* env = std::getenv("STATE_DIRECTORY"); env && *env) {
+        std::string first(env);
+        return first.substr(0, first.find(':'));   // systemd lists one folder per StateDirectory= entry
+    }
+    if (config.store.kind == "sqlite") {
+        auto dir = std::filesystem::path(config.store.path).parent_path();
+        if (!dir.empty()) return dir.string();
+    }
+    return "/var/lib/dmvlog";
 }
 
 void validate_for_run(const Config& config) {

@@ -68,6 +68,10 @@ struct Logging {
 struct Agent {
     std::string time_zone = "UTC";    // IANA name used to show and interpret local times
     std::chrono::milliseconds splay{0};  // 0 = automatic (up to 10% of each interval)
+    // Where the agent keeps its own state (the spool of snapshots the store could not take yet, markers of
+    // running queries). Unset in the file: $STATE_DIRECTORY (systemd's StateDirectory=), else the folder of
+    // a SQLite store, else /var/lib/dmvlog. Relative paths are taken against the configuration file's folder.
+    std::string state_dir;
 };
 
 // dmvlog's extended-event session for blocking and deadlocks (`dmvlog xe setup`, blocking_events).
@@ -122,6 +126,10 @@ Config parse(std::string_view text, const std::string& file, const std::vector<s
 // load_file/parse accept zero instances (so that `dmvlog check-config` and tools can read any file);
 // `run` and `collect` call this. Throws ConfigError.
 void validate_for_run(const Config& config);
+
+// The agent's state folder: agent.state_dir when set, else $STATE_DIRECTORY (its first folder), else the
+// folder of a SQLite store, else /var/lib/dmvlog. load_file stores the result in agent.state_dir.
+std::string resolve_state_dir(const Config& config);
 
 // Durations in configuration: "500ms", "5s", "1m", "2h", "7d" (integer + unit). Throws std::invalid_argument.
 // A leading '-' is accepted (so that callers can say "must be > 0" instead of "invalid"); the value must fit

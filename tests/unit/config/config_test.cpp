@@ -426,6 +426,24 @@ TEST(ConfigFile, LoadsAndResolvesARelativeStorePath) {
     EXPECT_EQ(load_file(p).store.path, "/abs/d.db");
 }
 
+TEST(ConfigFile, StateDirFromTheFileThenSystemdThenBesideTheSqliteStore) {
+    TempDir dir;
+    const auto p = dir.path() / "dmvlog.toml";
+    const char* saved = std::getenv("STATE_DIRECTORY");
+    const std::string saved_value = saved ? saved : "";
+    unsetenv("STATE_DIRECTORY");
+    write_file(p, kInstance + "[store]\npath = \"data/d.db\"\n");
+    EXPECT_EQ(load_file(p).agent.state_dir, (dir.path() / "data").string());
+    write_file(p, kInstance + "[store]\nkind = \"postgres\"\nconninfo = \"host=db\"\n");
+    EXPECT_EQ(load_file(p).agent.state_dir, "/var/lib/dmvlog");
+    setenv("STATE_DIRECTORY", "/run/state/dmvlog:/run/state/other", 1);
+    EXPECT_EQ(load_file(p).agent.state_dir, "/run/state/dmvlog");
+    write_file(p, kInstance + "[agent]\nstate_dir = \"state\"\n");
+    EXPECT_EQ(load_file(p).agent.state_dir, (dir.path() / "state").string());
+    if (saved) setenv("STATE_DIRECTORY", saved_value.c_str(), 1);
+    else unsetenv("STATE_DIRECTORY");
+}
+
 TEST(ConfigFile, ErrorsNameTheFile) {
     TempDir dir;
     const auto p = dir.path() / "dmvlog.toml";
