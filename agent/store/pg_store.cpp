@@ -1,6 +1,7 @@
 #include "agent/store/pg_store.h"
 
 #include "agent/store/pg_connect.h"
+#include "agent/store/pg_result.h"
 #include "agent/store/schema_files.h"
 
 #include <libpq-fe.h>
@@ -84,31 +85,6 @@ void copy_value(std::string& out, const Value& v) {
             }
         },
         v);
-}
-
-class Result {
-public:
-    explicit Result(PGresult* r) : r_(r) {}
-    ~Result() { PQclear(r_); }
-    Result(const Result&) = delete;
-    Result& operator=(const Result&) = delete;
-    PGresult* get() const { return r_; }
-    bool ok() const {
-        auto s = PQresultStatus(r_);
-        return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
-    }
-    int rows() const { return PQntuples(r_); }
-    std::string text(int row, int col) const { return PQgetvalue(r_, row, col); }
-    bool null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
-    std::int64_t i64(int row, int col) const { return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10); }
-
-private:
-    PGresult* r_;
-};
-
-std::string trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
 }
 
 }  // namespace
@@ -419,9 +395,7 @@ std::vector<RunSummary> PgStore::run_summaries(int recent) {
 
 PurgeResult PgStore::purge(const std::string& collector, const std::string& table, const Timestamp& cutoff, int max_snapshots) {
     std::lock_guard lock(mu_);
-    // The XE collectors do not write to a PostgreSQL store yet: their retention has nothing to purge (an error
-    // here would hold the agent's writer, which retries a failed item before any other).
-    if (table == kXeTable) return {};
+    if (table == kXeTable) return purge_xe_locked(collector, cutoff, max_snapshots);
     if (!tables_.count(table)) throw StoreError(fmt::format("store {}: purge of {}: table is not installed", where_, table));
     PurgeResult out;
     const std::string cut = format_timestamp(cutoff), cut_day = cut.substr(0, 10);
@@ -473,20 +447,21 @@ PurgeResult PgStore::purge(const std::string& collector, const std::string& tabl
             if (!s.ok()) throw StoreError(fmt::format("store {}: purge snapshots: {}", where_, trim(PQresultErrorMessage(s.get()))));
             ++out.snapshots;
         }
-        const std::string rl = std::to_string(max_snapshots * 10);
-        const char* rp[] = {collector.c_str(), cut.c_str(), rl.c_str()};
-        Result runs(PQexecParams(conn_,
-                                 "DELETE FROM collector_runs WHERE ctid IN (SELECT ctid FROM collector_runs WHERE "
-                                 "collector = $1 AND started_at < $2 LIMIT $3)",
-                                 3, nullptr, rp, nullptr, nullptr, 0));
-        if (!runs.ok()) throw StoreError(fmt::format("store {}: purge collector_runs: {}", where_, trim(PQresultErrorMessage(runs.get()))));
-        out.runs = std::strtoll(PQcmdTuples(runs.get()), nullptr, 10);
+        out.runs = purge_runs(collector, cut, max_snapshots * 10);
         exec("COMMIT");
     } catch (...) {
         PQclear(PQexec(conn_, "ROLLBACK"));
         throw;
     }
     return out;
+}
+
+std::int64_t PgStore::purge_runs(const std::string& collector, const std::string& cutoff, int limit) {
+    auto runs = pg_exec(conn_, where_, "purge collector_runs",
+                        "DELETE FROM collector_runs WHERE ctid IN (SELECT ctid FROM collector_runs WHERE "
+                        "collector = $1 AND started_at < $2 LIMIT $3)",
+                        {collector, cutoff, std::to_string(limit)});
+    return runs.affected();
 }
 
 }  // namespace dmvlog::store

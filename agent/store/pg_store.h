@@ -14,12 +14,13 @@
 
 #include "agent/store/sqlite_store.h"   // StoreError
 #include "agent/store/store.h"
+#include "agent/store/xe_store.h"
 
 struct pg_conn;
 
 namespace dmvlog::store {
 
-class PgStore final : public Store {
+class PgStore final : public Store, public XeStore {
 public:
     // Connects (libpq conninfo, the password separately). Throws StoreError with the server's message.
     explicit PgStore(const std::string& conninfo, const std::string& password = "");
@@ -38,6 +39,11 @@ public:
     PurgeResult purge(const std::string& collector, const std::string& table, const Timestamp& cutoff,
                       int max_snapshots) override;
 
+    // The blocking_events collectors' writes (agent/store/xe_store.h), as in the SQLite store (pg_xe.cpp).
+    XeBookmark read_xe_bookmark(const std::string& instance, const std::string& source) override;
+    XeWriteResult write_xe(const XeBatch& batch, const RunRecord& run) override;
+    PurgeResult purge_xe(const std::string& collector, const Timestamp& cutoff, int max_events) override;
+
     // The DDL install() runs for these tables (core migrations, then the collector tables), for review.
     static std::string ddl(const std::vector<TableSpec>& tables);
 
@@ -49,6 +55,9 @@ private:
     void insert_run(const RunRecord& run);
     std::string literal(std::string_view text);      // PQescapeLiteral
     void drain();                                    // reads the rest of a query's results
+    std::int64_t rebuild_episodes(const std::string& instance, std::int64_t earliest_ticks);
+    PurgeResult purge_xe_locked(const std::string& collector, const Timestamp& cutoff, int max_events);
+    std::int64_t purge_runs(const std::string& collector, const std::string& cutoff, int limit);
 
     // SQL text hashes this connection has committed to sql_text: not sent again (nothing deletes from
     // sql_text). Bounded: forgotten all at once when full.

@@ -268,8 +268,6 @@ void SqliteStore::install(const std::vector<TableSpec>& tables) {
     cache_.clear();
 }
 
-namespace {
-
 void bind_value(sqlite3_stmt* s, int i, const Value& v) {
     std::visit(
         [&](const auto& x) {
@@ -293,6 +291,8 @@ void bind_value(sqlite3_stmt* s, int i, const Value& v) {
         },
         v);
 }
+
+namespace {
 
 // As bind_value, without copying text, blobs and decimals: the value must outlive the statement's next step.
 void bind_value_static(sqlite3_stmt* s, int i, const Value& v) {

@@ -21,6 +21,9 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// Binds a value to parameter i (1-based) of a SQLite statement (the value is copied).
+void bind_value(sqlite3_stmt* s, int i, const Value& v);
+
 class SqliteStore final : public Store, public XeStore {
 public:
     // Opens (creating if needed) the database file; the folder must exist or be creatable.

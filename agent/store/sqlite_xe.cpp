@@ -10,6 +10,7 @@
 #include "agent/blocking/episodes.h"
 #include "agent/core/time_format.h"
 #include "agent/store/sqlite_store.h"
+#include "agent/store/xe_rows.h"
 
 namespace dmvlog::store {
 
@@ -50,47 +51,20 @@ std::optional<std::int64_t> int_col(sqlite3_stmt* s, int i) {
     return sqlite3_column_int64(s, i);
 }
 
-std::optional<std::string> wait_raw(const xe::Process& p) {
-    if (!p.wait_resource || p.wait_resource->raw.empty()) return std::nullopt;
-    return p.wait_resource->raw;
+// Binds row from parameter `first` on.
+void bind_row(sqlite3_stmt* s, int first, const Row& row) {
+    for (std::size_t i = 0; i < row.size(); ++i) bind_value(s, first + static_cast<int>(i), row[i]);
 }
 
-std::string join(const std::vector<std::string>& parts) {
+std::string marker(int) { return "?"; }
+
+std::string column_list(const std::vector<std::string_view>& columns) {
     std::string out;
-    for (const auto& p : parts) {
-        if (!out.empty()) out += ",";
-        out += p;
+    for (auto c : columns) {
+        if (!out.empty()) out += ", ";
+        out += c;
     }
     return out;
-}
-
-std::string join_ints(const std::vector<std::int64_t>& v) {
-    std::string out;
-    for (auto x : v) {
-        if (!out.empty()) out += ",";
-        out += std::to_string(x);
-    }
-    return out;
-}
-
-std::vector<std::int64_t> split_ints(std::string_view text) {
-    std::vector<std::int64_t> out;
-    while (!text.empty()) {
-        const auto comma = text.find(',');
-        const auto part = text.substr(0, comma);
-        std::int64_t v = 0;
-        auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
-        if (ec == std::errc() && p == part.data() + part.size()) out.push_back(v);
-        if (comma == std::string_view::npos) break;
-        text.remove_prefix(comma + 1);
-    }
-    return out;
-}
-
-std::string requests_list(const std::vector<xe::LockRequest>& list) {
-    std::vector<std::string> parts;
-    for (const auto& r : list) parts.push_back(r.mode ? r.id + ":" + *r.mode : r.id);
-    return join(parts);
 }
 
 }  // namespace
@@ -112,7 +86,7 @@ XeBookmark SqliteStore::read_xe_bookmark(const std::string& instance, const std:
         if (auto t = text_col(s, 3)) {
             if (auto ts = parse_timestamp(*t)) {
                 b.event_ticks = ts->utc_ticks;
-                b.event_hashes = split_ints(text_col(s, 4).value_or(""));
+                b.event_hashes = xe_rows::split_ints(text_col(s, 4).value_or(""));
             }
         }
         b.possible_losses = sqlite3_column_int64(s, 5);
@@ -124,51 +98,37 @@ XeBookmark SqliteStore::read_xe_bookmark(const std::string& instance, const std:
 }
 
 XeWriteResult SqliteStore::write_xe(const XeBatch& batch, const RunRecord& run) {
+    namespace rows = xe_rows;
     std::lock_guard lock(mu_);
     XeWriteResult result;
     const std::string collected_at = format_timestamp(batch.collected_at);
     exec("BEGIN IMMEDIATE");
     try {
         auto* ins_text = prepare_cached("xe:text", "INSERT OR IGNORE INTO sql_text (hash, text, first_seen) VALUES (?, ?, ?)");
-        // An input buffer, stored once in sql_text: its hash (NULL for none).
-        auto text_ref = [&](const std::optional<std::string>& text) -> std::optional<std::int64_t> {
-            if (!text || text->empty()) return std::nullopt;
-            const auto h = text_hash(*text);
-            sqlite3_reset(ins_text);
-            sqlite3_bind_int64(ins_text, 1, h);
-            bind_text(ins_text, 2, *text);
-            bind_text(ins_text, 3, collected_at);
-            if (sqlite3_step(ins_text) != SQLITE_DONE) fail("insert sql_text");
-            return h;
+        rows::Texts texts;
+        auto store_texts = [&] {
+            for (const auto& [h, text] : texts) {
+                sqlite3_reset(ins_text);
+                sqlite3_bind_int64(ins_text, 1, h);
+                bind_text(ins_text, 2, text);
+                bind_text(ins_text, 3, collected_at);
+                if (sqlite3_step(ins_text) != SQLITE_DONE) fail("insert sql_text");
+            }
+            texts.clear();
         };
-        auto* ins_event = prepare_cached(
-            "xe:event",
-            "INSERT OR IGNORE INTO xe_events (instance, source, event_name, event_time, file_name, file_offset, "
-            "content_hash, raw_xml, parse_error, collected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        auto* ins_bpr = prepare_cached(
-            "xe:bpr",
-            "INSERT INTO blocked_process_reports (event_id, instance, event_time, monitor_loop, database_id, object_id, "
-            "index_id, lock_mode, duration_ms, wait_resource, wait_resource_type, wait_database_id, wait_hobt_id, "
-            "wait_object_id, blocked_spid, blocked_ecid, blocked_status, blocked_wait_time_ms, blocked_lock_mode, "
-            "blocked_login, blocked_host, blocked_app, blocked_transaction_name, blocked_last_tran_started, "
-            "blocked_isolation_level, blocked_database_id, blocked_input_buffer_hash, blocked_sql_handle, "
-            "blocked_stmt_start, blocked_stmt_end, blocking_spid, blocking_ecid, blocking_status, "
-            "blocking_wait_resource, blocking_login, blocking_host, blocking_app, blocking_transaction_name, "
-            "blocking_last_tran_started, blocking_isolation_level, blocking_trancount, blocking_input_buffer_hash, "
-            "blocking_sql_handle, head_blocker) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        auto* ins_dl = prepare_cached("xe:deadlock",
-                                      "INSERT OR REPLACE INTO deadlocks (event_id, instance, event_time, victims, "
-                                      "victim_spids, process_count, resource_count) VALUES (?, ?, ?, ?, ?, ?, ?)");
-        auto* ins_dp = prepare_cached(
-            "xe:deadlock-process",
-            "INSERT INTO deadlock_processes (event_id, instance, event_time, process_id, victim, spid, ecid, "
-            "wait_resource, lock_mode, transaction_name, login, host, app, isolation_level, database_id, "
-            "input_buffer_hash, sql_handle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        auto* ins_dr = prepare_cached(
-            "xe:deadlock-resource",
-            "INSERT INTO deadlock_resources (event_id, instance, event_time, resource_type, database_id, object_name, "
-            "index_name, mode, owners, waiters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        auto* ins_event = prepare_cached("xe:event", rows::insert_sql("INSERT OR IGNORE", "xe_events", false, rows::kEventColumns, marker));
+        auto* ins_bpr = prepare_cached("xe:bpr", rows::insert_sql("INSERT", "blocked_process_reports", true, rows::kReportColumns, marker));
+        auto* ins_dl = prepare_cached("xe:deadlock", rows::insert_sql("INSERT OR REPLACE", "deadlocks", true, rows::kDeadlockColumns, marker));
+        auto* ins_dp = prepare_cached("xe:deadlock-process", rows::insert_sql("INSERT", "deadlock_processes", true, rows::kProcessColumns, marker));
+        auto* ins_dr = prepare_cached("xe:deadlock-resource", rows::insert_sql("INSERT", "deadlock_resources", true, rows::kResourceColumns, marker));
+        // Inserts a parsed row of the event (event_id first).
+        auto insert = [&](sqlite3_stmt* st, std::int64_t event_id, const Row& row, const char* what) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            sqlite3_bind_int64(st, 1, event_id);
+            bind_row(st, 2, row);
+            if (sqlite3_step(st) != SQLITE_DONE) fail(std::string("insert ") + what);
+        };
 
         // The same report or deadlock read from another source (a ring buffer and system_health, or dmvlog's
         // session and a fallback while it was stopped) is stored once.
@@ -193,7 +153,7 @@ XeWriteResult SqliteStore::write_xe(const XeBatch& batch, const RunRecord& run) 
                 sqlite3_reset(q);
                 bind_text(q, 1, batch.instance);
                 bind_text(q, 2, event_time);
-                bind_text(q, 3, join(d->victims));
+                bind_text(q, 3, rows::deadlock_victims(*d));
             } else {
                 return false;
             }
@@ -202,34 +162,18 @@ XeWriteResult SqliteStore::write_xe(const XeBatch& batch, const RunRecord& run) 
             if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("look up a stored report");
             return rc == SQLITE_ROW;
         };
-        const int offset = batch.utc_offset_minutes;
 
         std::optional<std::int64_t> earliest_report;  // utc ticks of the earliest new blocked-process report
         for (const auto& row : batch.events) {
             const auto& ev = row.event;
-            std::optional<std::string> event_time;
-            if (ev.timestamp) event_time = format_timestamp(*ev.timestamp);
+            const auto event_time = rows::event_time_text(ev);
             if (!ev.error && event_time && stored_elsewhere(ev, *event_time)) {
                 ++result.events_duplicate;
                 continue;
             }
             sqlite3_reset(ins_event);
-            bind_text(ins_event, 1, batch.instance);
-            bind_text(ins_event, 2, batch.source);
-            bind_text(ins_event, 3, !ev.name.empty() ? ev.name : row.object_name);
-            bind_opt(ins_event, 4, event_time);
-            if (row.file_name.empty()) {
-                sqlite3_bind_null(ins_event, 5);
-                sqlite3_bind_null(ins_event, 6);
-            } else {
-                bind_text(ins_event, 5, row.file_name);
-                sqlite3_bind_int64(ins_event, 6, row.file_offset);
-            }
-            sqlite3_bind_int64(ins_event, 7, xe_content_hash(row.raw_xml));
-            bind_text(ins_event, 8, row.raw_xml);
-            if (ev.error) bind_text(ins_event, 9, ev.error->describe());
-            else sqlite3_bind_null(ins_event, 9);
-            bind_text(ins_event, 10, collected_at);
+            bind_row(ins_event, 1, rows::event(batch.instance, batch.source, row.object_name, row.raw_xml, row.file_name,
+                                               row.file_offset, ev, collected_at));
             if (sqlite3_step(ins_event) != SQLITE_DONE) fail("insert xe_events");
             if (sqlite3_changes(db_) == 0) {
                 ++result.events_duplicate;
@@ -242,124 +186,20 @@ XeWriteResult SqliteStore::write_xe(const XeBatch& batch, const RunRecord& run) 
                 continue;
             }
             if (const auto* r = ev.blocked_process_report()) {
-                const auto& bd = r->blocked;
-                const auto& bg = r->blocking;
-                const auto blocked_buf = text_ref(bd.input_buffer);
-                const auto blocking_buf = text_ref(bg.input_buffer);
-                const xe::Frame* frame = bd.frames.empty() ? nullptr : &bd.frames.front();
-                const xe::Frame* bframe = bg.frames.empty() ? nullptr : &bg.frames.front();
-                auto* s = ins_bpr;
-                sqlite3_reset(s);
-                sqlite3_clear_bindings(s);
-                int i = 1;
-                sqlite3_bind_int64(s, i++, event_id);
-                bind_text(s, i++, batch.instance);
-                bind_opt(s, i++, event_time);
-                bind_opt(s, i++, r->monitor_loop);
-                bind_opt(s, i++, r->database_id);
-                bind_opt(s, i++, r->object_id);
-                bind_opt(s, i++, r->index_id);
-                bind_opt(s, i++, r->lock_mode);
-                if (r->duration_us) sqlite3_bind_double(s, i++, static_cast<double>(*r->duration_us) / 1000.0);
-                else sqlite3_bind_null(s, i++);
-                const xe::WaitResource* wr = bd.wait_resource ? &*bd.wait_resource : nullptr;
-                bind_opt(s, i++, wait_raw(bd));
-                if (wr) bind_text(s, i++, xe::to_string(wr->kind));
-                else sqlite3_bind_null(s, i++);
-                bind_opt(s, i++, wr ? wr->database_id : std::nullopt);
-                bind_opt(s, i++, wr ? wr->hobt_id : std::nullopt);
-                bind_opt(s, i++, wr ? wr->object_id : std::nullopt);
-                bind_opt(s, i++, bd.spid);
-                bind_opt(s, i++, bd.ecid);
-                bind_opt(s, i++, bd.status);
-                bind_opt(s, i++, bd.wait_time_ms);
-                bind_opt(s, i++, bd.lock_mode);
-                bind_opt(s, i++, bd.login_name);
-                bind_opt(s, i++, bd.host_name);
-                bind_opt(s, i++, bd.client_app);
-                bind_opt(s, i++, bd.transaction_name);
-                bind_opt(s, i++, report_time_utc(bd.last_tran_started, offset));
-                bind_opt(s, i++, bd.isolation_level);
-                bind_opt(s, i++, bd.database_id);
-                bind_opt(s, i++, blocked_buf);
-                bind_opt(s, i++, frame ? frame->sql_handle : std::nullopt);
-                bind_opt(s, i++, frame ? frame->stmt_start : std::nullopt);
-                bind_opt(s, i++, frame ? frame->stmt_end : std::nullopt);
-                bind_opt(s, i++, bg.spid);
-                bind_opt(s, i++, bg.ecid);
-                bind_opt(s, i++, bg.status);
-                bind_opt(s, i++, wait_raw(bg));
-                bind_opt(s, i++, bg.login_name);
-                bind_opt(s, i++, bg.host_name);
-                bind_opt(s, i++, bg.client_app);
-                bind_opt(s, i++, bg.transaction_name);
-                bind_opt(s, i++, report_time_utc(bg.last_tran_started, offset));
-                bind_opt(s, i++, bg.isolation_level);
-                bind_opt(s, i++, bg.trancount);
-                bind_opt(s, i++, blocking_buf);
-                bind_opt(s, i++, bframe ? bframe->sql_handle : std::nullopt);
-                sqlite3_bind_int(s, i++, r->head_blocker() ? 1 : 0);
-                if (sqlite3_step(s) != SQLITE_DONE) fail("insert blocked_process_reports");
+                insert(ins_bpr, event_id, rows::report(batch.instance, event_time, *r, batch.utc_offset_minutes, texts),
+                       "blocked_process_reports");
                 ++result.reports;
                 if (ev.timestamp)
                     earliest_report = std::min(earliest_report.value_or(ev.timestamp->utc_ticks), ev.timestamp->utc_ticks);
             } else if (const auto* d = ev.deadlock_report()) {
-                std::vector<std::string> victim_spids;
-                for (const auto& v : d->victims)
-                    if (const auto* p = d->process(v); p && p->spid) victim_spids.push_back(std::to_string(*p->spid));
-                sqlite3_reset(ins_dl);
-                sqlite3_bind_int64(ins_dl, 1, event_id);
-                bind_text(ins_dl, 2, batch.instance);
-                bind_opt(ins_dl, 3, event_time);
-                bind_text(ins_dl, 4, join(d->victims));
-                bind_text(ins_dl, 5, join(victim_spids));
-                sqlite3_bind_int64(ins_dl, 6, static_cast<std::int64_t>(d->processes.size()));
-                sqlite3_bind_int64(ins_dl, 7, static_cast<std::int64_t>(d->resources.size()));
-                if (sqlite3_step(ins_dl) != SQLITE_DONE) fail("insert deadlocks");
-                for (const auto& p : d->processes) {
-                    const auto buf = text_ref(p.input_buffer);
-                    const xe::Frame* frame = p.frames.empty() ? nullptr : &p.frames.front();
-                    auto* s = ins_dp;
-                    sqlite3_reset(s);
-                    sqlite3_clear_bindings(s);
-                    int i = 1;
-                    sqlite3_bind_int64(s, i++, event_id);
-                    bind_text(s, i++, batch.instance);
-                    bind_opt(s, i++, event_time);
-                    bind_opt(s, i++, p.id);
-                    sqlite3_bind_int(s, i++, p.id && d->is_victim(*p.id) ? 1 : 0);
-                    bind_opt(s, i++, p.spid);
-                    bind_opt(s, i++, p.ecid);
-                    bind_opt(s, i++, wait_raw(p));
-                    bind_opt(s, i++, p.lock_mode);
-                    bind_opt(s, i++, p.transaction_name);
-                    bind_opt(s, i++, p.login_name);
-                    bind_opt(s, i++, p.host_name);
-                    bind_opt(s, i++, p.client_app);
-                    bind_opt(s, i++, p.isolation_level);
-                    bind_opt(s, i++, p.database_id);
-                    bind_opt(s, i++, buf);
-                    bind_opt(s, i++, frame ? frame->sql_handle : std::nullopt);
-                    if (sqlite3_step(s) != SQLITE_DONE) fail("insert deadlock_processes");
-                }
-                for (const auto& res : d->resources) {
-                    auto* s = ins_dr;
-                    sqlite3_reset(s);
-                    sqlite3_clear_bindings(s);
-                    sqlite3_bind_int64(s, 1, event_id);
-                    bind_text(s, 2, batch.instance);
-                    bind_opt(s, 3, event_time);
-                    bind_text(s, 4, res.type);
-                    bind_opt(s, 5, res.database_id);
-                    bind_opt(s, 6, res.object_name);
-                    bind_opt(s, 7, res.index_name);
-                    bind_opt(s, 8, res.mode);
-                    bind_text(s, 9, requests_list(res.owners));
-                    bind_text(s, 10, requests_list(res.waiters));
-                    if (sqlite3_step(s) != SQLITE_DONE) fail("insert deadlock_resources");
-                }
+                insert(ins_dl, event_id, rows::deadlock(batch.instance, event_time, *d), "deadlocks");
+                for (const auto& p : rows::processes(batch.instance, event_time, *d, texts))
+                    insert(ins_dp, event_id, p, "deadlock_processes");
+                for (const auto& res : rows::resources(batch.instance, event_time, *d))
+                    insert(ins_dr, event_id, res, "deadlock_resources");
                 ++result.deadlocks;
             }
+            store_texts();
         }
 
         auto* bm = prepare_cached(
@@ -378,7 +218,7 @@ XeWriteResult SqliteStore::write_xe(const XeBatch& batch, const RunRecord& run) 
         bind_text(bm, 6, collected_at);
         if (batch.bookmark.event_ticks) {
             bind_text(bm, 7, format_timestamp(Timestamp{*batch.bookmark.event_ticks, 0, false}));
-            bind_text(bm, 8, join_ints(batch.bookmark.event_hashes));
+            bind_text(bm, 8, rows::join_ints(batch.bookmark.event_hashes));
         } else {
             sqlite3_bind_null(bm, 7);
             sqlite3_bind_null(bm, 8);
@@ -482,33 +322,17 @@ std::int64_t SqliteStore::rebuild_episodes(const std::string& instance, std::int
     }
     std::vector<blocking::ReportRow> reports;
     {
-        auto* s = prepare_cached(
-            "xe:episodes-reports",
-            "SELECT event_time, monitor_loop, blocked_spid, blocked_wait_time_ms, wait_resource, blocking_spid, "
-            "blocking_last_tran_started, blocking_status, blocking_login, blocking_host, blocking_app, "
-            "blocking_transaction_name, blocking_input_buffer_hash FROM blocked_process_reports "
-            "WHERE instance = ? AND event_time >= ? AND blocked_spid IS NOT NULL AND blocking_spid IS NOT NULL");
+        auto* s = prepare_cached("xe:episodes-reports",
+                                 "SELECT " + column_list(xe_rows::kEpisodeInputColumns) +
+                                     " FROM blocked_process_reports WHERE instance = ? AND event_time >= ? "
+                                     "AND blocked_spid IS NOT NULL AND blocking_spid IS NOT NULL");
         bind_text(s, 1, instance);
         bind_text(s, 2, from);
         int rc;
+        std::vector<std::optional<std::string>> cols(xe_rows::kEpisodeInputColumns.size());
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-            blocking::ReportRow r;
-            auto t = parse_timestamp(text_col(s, 0).value_or(""));
-            if (!t) continue;
-            r.event_time = *t;
-            r.monitor_loop = int_col(s, 1);
-            r.blocked_spid = sqlite3_column_int64(s, 2);
-            r.blocked_wait_ms = int_col(s, 3).value_or(0);
-            r.wait_resource = text_col(s, 4).value_or("");
-            r.blocking_spid = sqlite3_column_int64(s, 5);
-            r.blocking_last_tran_started = text_col(s, 6).value_or("");
-            r.blocking_status = text_col(s, 7).value_or("");
-            r.blocking_login = text_col(s, 8).value_or("");
-            r.blocking_host = text_col(s, 9).value_or("");
-            r.blocking_app = text_col(s, 10).value_or("");
-            r.blocking_transaction_name = text_col(s, 11).value_or("");
-            r.blocking_input_buffer_hash = int_col(s, 12);
-            reports.push_back(std::move(r));
+            for (std::size_t i = 0; i < cols.size(); ++i) cols[i] = text_col(s, static_cast<int>(i));
+            if (auto r = xe_rows::report_row(cols)) reports.push_back(std::move(*r));
         }
         sqlite3_reset(s);
         if (rc != SQLITE_DONE) fail("read blocked_process_reports");
@@ -527,12 +351,8 @@ std::int64_t SqliteStore::rebuild_episodes(const std::string& instance, std::int
         live_sql += fmt::format("SELECT collected_at FROM {} WHERE instance = ? AND blocking_session_id = ? "
                                 "AND collected_at >= ? AND collected_at <= ?", t);
     }
-    auto* ins = prepare_cached(
-        "xe:episode-insert",
-        "INSERT OR REPLACE INTO blocking_episodes (instance, head_spid, head_last_tran_started, head_status, head_login, "
-        "head_host, head_app, head_transaction_name, head_input_buffer_hash, start_time, end_time, duration_s, reports, "
-        "monitor_passes, sessions_blocked, max_sessions_blocked, max_wait_ms, blocked_session_seconds, resources, "
-        "live_snapshots) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    auto* ins = prepare_cached("xe:episode-insert",
+                               xe_rows::insert_sql("INSERT OR REPLACE", "blocking_episodes", false, xe_rows::kEpisodeColumns, marker));
     std::int64_t written = 0;
     for (const auto& ep : blocking::build_episodes(reports)) {
         const std::string start = format_timestamp(ep.start), end = format_timestamp(ep.end);
@@ -552,27 +372,7 @@ std::int64_t SqliteStore::rebuild_episodes(const std::string& instance, std::int
         }
         sqlite3_reset(ins);
         sqlite3_clear_bindings(ins);
-        int i = 1;
-        bind_text(ins, i++, instance);
-        sqlite3_bind_int64(ins, i++, ep.head_spid);
-        bind_text(ins, i++, ep.head_last_tran_started);
-        bind_text(ins, i++, ep.head_status);
-        bind_text(ins, i++, ep.head_login);
-        bind_text(ins, i++, ep.head_host);
-        bind_text(ins, i++, ep.head_app);
-        bind_text(ins, i++, ep.head_transaction_name);
-        bind_opt(ins, i++, ep.head_input_buffer_hash);
-        bind_text(ins, i++, start);
-        bind_text(ins, i++, end);
-        sqlite3_bind_double(ins, i++, ep.duration_s());
-        sqlite3_bind_int64(ins, i++, ep.reports);
-        sqlite3_bind_int64(ins, i++, ep.passes);
-        sqlite3_bind_int64(ins, i++, ep.sessions_blocked);
-        sqlite3_bind_int64(ins, i++, ep.max_sessions_blocked);
-        sqlite3_bind_int64(ins, i++, ep.max_wait_ms);
-        sqlite3_bind_double(ins, i++, ep.blocked_session_seconds);
-        bind_text(ins, i++, ep.resources);
-        sqlite3_bind_int64(ins, i++, live);
+        bind_row(ins, 1, xe_rows::episode(instance, ep, live));
         if (sqlite3_step(ins) != SQLITE_DONE) fail("insert blocking_episodes");
         ++written;
     }

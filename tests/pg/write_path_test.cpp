@@ -1,7 +1,7 @@
 // PgStore's write path on its own, against the server the ctest fixture starts (DMVLOG_TEST_PG): a replayed
 // snapshot writes nothing and records no second run; SQL text is stored once across snapshots, also when it
-// has quotes, backslashes and line breaks; retention of the XE table (not written to PostgreSQL yet) purges
-// nothing instead of failing, so that it does not hold the agent's writer.
+// has quotes, backslashes and line breaks; retention of the XE table on a store without events purges
+// nothing and does not fail (tests/pg/xe_test.cpp writes and purges events).
 #include <gtest/gtest.h>
 
 #include "pg_conninfo.h"
