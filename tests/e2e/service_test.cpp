@@ -198,6 +198,29 @@ TEST(Service, SigtermWhileEveryQueryHangsExitsWithinStopTimeout) {
     EXPECT_NE(agent.output().find("stopping (at most 3s)"), std::string::npos) << agent.output();
 }
 
+TEST(Service, SigtermWhileALoginHangsExitsAtTheBoundWithStatusOne) {
+    // A login that is never answered is not a query the shutdown can cancel: the bound itself ends the agent.
+    SimProcess sim(fast_incident(true));
+    sim.control(R"({"cmd":"fault","kind":"never_answer"})");
+    TempDir dir;
+    NotifySocket sock(dir.file("notify"));
+    auto cfg = agent_config(dir, sim.port(), dir.file("dmvlog.db"), "[agent]\nstop_timeout = \"1s\"\n");
+    auto text = slurp(cfg);
+    text.replace(text.find("login_timeout = \"3s\""), 21, "login_timeout = \"60s\"");
+    dir.write("dmvlog.toml", text);
+    AgentProcess agent({"run", "--config", cfg, "--time-scale", "20"}, notify_env(sock));
+    ASSERT_GE(sock.wait_for("READY=1", 0, 30s), 0) << agent.output() << sock.dump();
+    std::this_thread::sleep_for(1500ms);   // connects are under way and hang
+    const auto started = std::chrono::steady_clock::now();
+    agent.signal(SIGTERM);
+    const int rc = agent.wait(30s);
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(rc, 1) << agent.output();
+    EXPECT_GE(took, 900ms) << agent.output();
+    EXPECT_LT(took, 1s + 700ms) << agent.output();
+    EXPECT_NE(agent.output().find("did not stop within 1s; exiting now"), std::string::npos) << agent.output();
+}
+
 TEST(Service, StopTimeoutOnTheCommandLineOverridesTheConfiguration) {
     TempDir dir;
     auto cfg = agent_config(dir, 1, dir.file("dmvlog.db"));
