@@ -1,10 +1,7 @@
-// dmvlog run and dmvlog collect --once.
-#include <csignal>
+// dmvlog collect --once (dmvlog run: cmd_run.cpp).
 #include <cstdio>
 #include <cxxopts.hpp>
-#include <pthread.h>
 #include <spdlog/spdlog.h>
-#include <thread>
 
 #include "agent/cli/cli.h"
 #include "agent/cli/common.h"
@@ -67,62 +64,6 @@ int cmd_collect(const Args& args) {
         return exit_usage;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "dmvlog collect: %s\n", e.what());
-        return exit_runtime;
-    }
-}
-
-int cmd_run(const Args& args) {
-    cxxopts::Options opts("dmvlog run", "The service: runs every enabled collector on its interval until SIGTERM or SIGINT.");
-    opts.add_options()("config", "configuration file", cxxopts::value<std::string>())(
-        "log-level", "trace, debug, info, warn, error", cxxopts::value<std::string>())(
-        "time-scale", "TESTING ONLY: run the schedule X times faster than wall time (pair with the simulator's --speed X)",
-        cxxopts::value<double>()->default_value("1"))(
-        "stop-timeout", "seconds allowed to write what was collected after SIGTERM", cxxopts::value<int>()->default_value("10"))(
-        "h,help", "show this help");
-    cxxopts::ParseResult r;
-    if (int rc = parse_or_usage(opts, "run", args, r); rc >= 0) return rc;
-    double scale = r["time-scale"].as<double>();
-    if (!(scale > 0)) {
-        std::fprintf(stderr, "dmvlog run: --time-scale must be > 0\n");
-        return exit_usage;
-    }
-    auto loaded = load(r.count("config") ? std::optional(r["config"].as<std::string>()) : std::nullopt, true);
-    if (!loaded) return exit_usage;
-    setup_logging(r.count("log-level") ? r["log-level"].as<std::string>() : loaded->cfg.logging.level);
-    for (const auto& w : loaded->warnings) spdlog::warn("configuration: {}", w);
-
-    // Signals are taken by one thread with sigwait, so no handler runs inside library code.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    try {
-        odbc::Environment env;
-        auto st = store::open_store(loaded->cfg);
-        collect::Service service(loaded->cfg, loaded->decls, env, *st);
-        sched::SystemClock clock(scale);
-        if (scale != 1.0) spdlog::warn("--time-scale {}: the schedule runs {}x faster than wall time (testing only)", scale, scale);
-        std::thread signals([&] {
-            int sig = 0;
-            sigwait(&set, &sig);
-            if (sig == 0) return;
-            spdlog::info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-            service.stop();
-        });
-        service.run(clock, std::chrono::seconds(r["stop-timeout"].as<int>()));
-        // If run() ended on its own (it does not today), release the signal thread.
-        pthread_kill(signals.native_handle(), SIGTERM);
-        signals.join();
-        auto ws = service.writer().stats();
-        spdlog::info("stopped: {} snapshots written, {} duplicates skipped, {} write failures", ws.written, ws.duplicates,
-                     ws.failures);
-        return ws.queued ? exit_runtime : exit_ok;
-    } catch (const config::ConfigError& e) {
-        spdlog::error("configuration error: {}", e.what());
-        return exit_usage;
-    } catch (const std::exception& e) {
-        spdlog::error("{}", e.what());
         return exit_runtime;
     }
 }

@@ -1,44 +1,41 @@
 #include "agent/cli/common.h"
 
 #include "agent/cli/cli.h"
+#include "agent/service/journal.h"
 
 #include <cstdio>
 #include <filesystem>
 #include <cxxopts.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace dmvlog::cli {
 
-std::optional<Loaded> load(const std::optional<std::string>& config_arg, bool for_run) {
+Loaded load_or_throw(const std::optional<std::string>& config_arg, bool for_run) {
     Loaded out;
     try {
         out.decls = collect::load_builtin();
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "dmvlog: built-in collector declarations are invalid: %s\n", e.what());
-        return std::nullopt;
+        throw std::runtime_error(std::string("built-in collector declarations are invalid: ") + e.what());
     }
-    try {
-        auto path = config::config_path(config_arg);
-        out.cfg = config::load_file(path, collect::collector_names(out.decls));
-        if (for_run) config::validate_for_run(out.cfg);
-        collect::apply_overrides(out.decls, out.cfg, &out.warnings);
-    } catch (const config::ConfigError& e) {
-        std::fprintf(stderr, "dmvlog: configuration error: %s\n", e.what());
-        return std::nullopt;
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "dmvlog: configuration error: %s\n", e.what());
-        return std::nullopt;
-    }
+    auto path = config::config_path(config_arg);
+    out.cfg = config::load_file(path, collect::collector_names(out.decls));
+    if (for_run) config::validate_for_run(out.cfg);
+    collect::apply_overrides(out.decls, out.cfg, &out.warnings);
     return out;
 }
 
-void setup_logging(const std::string& level) {
-    auto logger = spdlog::stderr_color_mt("dmvlog");
-    spdlog::set_default_logger(logger);
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
-    spdlog::set_level(spdlog::level::from_str(level));
+std::optional<Loaded> load(const std::optional<std::string>& config_arg, bool for_run) {
+    try {
+        return load_or_throw(config_arg, for_run);
+    } catch (const config::ConfigError& e) {
+        std::fprintf(stderr, "dmvlog: configuration error: %s\n", e.what());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "dmvlog: configuration error: %s\n", e.what());
+    }
+    return std::nullopt;
 }
+
+void setup_logging(const std::string& level) { service::setup_logging(level); }
 
 std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> out;

@@ -20,8 +20,11 @@ struct Loaded {
 // Loads the configuration (--config, $DMVLOG_CONFIG or the default path) and the collector declarations
 // with the configuration's overrides. On error prints it to stderr and returns nullopt (exit status 2).
 std::optional<Loaded> load(const std::optional<std::string>& config_arg, bool for_run);
+// The same, throwing config::ConfigError (file:line: key: problem) or std::runtime_error instead of printing.
+Loaded load_or_throw(const std::optional<std::string>& config_arg, bool for_run);
 
-// Logs to stderr with the given level name (trace, debug, info, warn, error).
+// Logs with the given level name (trace, debug, info, warn, error): to journald when stderr is systemd's
+// journal stream, else to stderr (service::setup_logging).
 void setup_logging(const std::string& level);
 
 // Parses a subcommand's arguments. Returns -1 to go on, or the exit status to return now (help shown:

@@ -91,6 +91,13 @@ void RunState::record_current_exception(RunResult& result, const Timestamp& star
     } catch (const ShapeError& e) {
         disable("incompatible", e.what(), result, started_at);
     } catch (const SourceUnavailable& e) {
+        if (stopping) {
+            // The shutdown came while this run waited for a connection: it never started.
+            result.status = "cancelled";
+            result.error_class = "shutdown";
+            result.error = e.what();
+            return;
+        }
         fail("transient", e.what(), result, started_at);
     } catch (const std::exception& e) {
         fail("fatal", e.what(), result, started_at);

@@ -73,7 +73,7 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
                                                   : default_splay(d.interval);
         blocking::XeJob* j = job.get();
         scheduler.add(job->instance() + "/" + d.name, std::chrono::duration_cast<sched::Duration>(d.interval), splay,
-                      [j] { j->run(); });
+                      [this, j] { count(j->run()); });
     }
     for (auto& job : jobs_) {
         job->set_clock(&clock);
@@ -83,8 +83,9 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
         auto splay = cfg_.agent.splay.count() > 0 ? std::chrono::duration_cast<sched::Duration>(cfg_.agent.splay)
                                                   : default_splay(d.interval);
         c->id = scheduler.add(job->instance() + "/" + d.name, std::chrono::duration_cast<sched::Duration>(d.interval), splay,
-                              [c, &scheduler] {
+                              [this, c, &scheduler] {
                                   auto r = c->job->run();
+                                  count(r);
                                   if (r.status != "ok") return;
                                   if (auto next = c->governor.observe(r.duration_ms)) {
                                       scheduler.set_interval(c->id, std::chrono::duration_cast<sched::Duration>(*next));
@@ -120,6 +121,11 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
             writer_->submit_purge(d.name, d.table, Timestamp{now_ticks - keep, 0, false});
         }
     });
+    if (heartbeat_) {
+        // The heartbeat's period is wall time; the clock may run faster (--time-scale).
+        auto every = std::chrono::duration_cast<sched::Duration>(heartbeat_every_ * clock.scale());
+        scheduler.set_heartbeat(every, heartbeat_);
+    }
     {
         std::lock_guard lock(mu_);
         if (stop_requested_) return;
@@ -136,7 +142,16 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
     for (auto& s : sources_) s->cancel_all();
     pool.shutdown();
     for (auto& s : sources_) s->on_connect(nullptr);
-    if (!writer_->flush(drain_timeout))
+    std::chrono::steady_clock::time_point stop_at;
+    {
+        std::lock_guard lock(mu_);
+        stop_at = stop_requested_ ? stop_at_ : std::chrono::steady_clock::now();
+    }
+    // What is left of drain_timeout since stop(); a little is kept for the rest of the shutdown.
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(stop_at + drain_timeout * 9 / 10 -
+                                                                      std::chrono::steady_clock::now());
+    if (left < std::chrono::milliseconds(100)) left = std::chrono::milliseconds(100);
+    if (!writer_->flush(left))
         spdlog::error("stopping: {} item(s) could not be written within {} ms", writer_->stats().queued, drain_timeout.count());
     for (const auto& c : controls) {
         auto st = scheduler.stats(c->id);
@@ -148,8 +163,29 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
 
 void Service::stop() {
     std::lock_guard lock(mu_);
+    if (!stop_requested_) stop_at_ = std::chrono::steady_clock::now();
     stop_requested_ = true;
     if (scheduler_) scheduler_->stop();
+}
+
+void Service::set_heartbeat(std::chrono::milliseconds every, std::function<void()> fn) {
+    heartbeat_every_ = every;
+    heartbeat_ = std::move(fn);
+}
+
+void Service::count(const RunResult& r) {
+    ++runs_;
+    if (r.status != "ok" && r.status != "cancelled") ++failures_;
+}
+
+Service::Counters Service::counters() const {
+    Counters c;
+    c.instances = sources_.size();
+    c.jobs = jobs_.size() + xe_jobs_.size();
+    c.runs = runs_.load();
+    c.failures = failures_.load();
+    c.queued = writer_->stats().queued;
+    return c;
 }
 
 }  // namespace dmvlog::collect

@@ -1,6 +1,9 @@
 // The agent: one source per instance, one job per (instance, collector), one store writer, one scheduler.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,15 +34,31 @@ public:
     std::vector<std::pair<std::string, RunResult>> collect_once(const std::vector<std::string>& only);
 
     // Runs every job on its interval until stop() is called; then cancels running queries and writes what
-    // was collected (within drain_timeout).
+    // was collected, all within drain_timeout counted from stop().
     void run(sched::Clock& clock, std::chrono::milliseconds drain_timeout = std::chrono::seconds(10));
-    // Safe to call from another thread (the signal thread).
+    // Safe to call from another thread (the signal thread), before or during run().
     void stop();
+
+    // Set before run(): fn runs on the scheduler's own loop thread when the schedule starts and then every
+    // `every` of wall time (the systemd watchdog and status; a hung loop stops calling it).
+    void set_heartbeat(std::chrono::milliseconds every, std::function<void()> fn);
+
+    // Live figures for status lines. Runs and failures count scheduled runs since run() started.
+    struct Counters {
+        std::size_t instances = 0;
+        std::size_t jobs = 0;              // (instance, collector) pairs scheduled
+        std::uint64_t runs = 0;            // finished runs
+        std::uint64_t failures = 0;        // finished runs whose status is not ok (a cancelled one at stop excepted)
+        std::size_t queued = 0;            // items waiting for the store writer
+    };
+    Counters counters() const;
 
     const std::vector<CollectorDecl>& decls() const { return decls_; }
     store::Writer& writer() { return *writer_; }
 
 private:
+    void count(const RunResult& r);
+
     const config::Config& cfg_;
     std::vector<CollectorDecl> decls_;
     store::Store& store_;
@@ -47,9 +66,14 @@ private:
     std::vector<std::unique_ptr<CollectorJob>> jobs_;
     std::vector<std::unique_ptr<blocking::XeJob>> xe_jobs_;  // declarations of an XE kind (xe_file, xe_ring_buffer)
     std::unique_ptr<store::Writer> writer_;
-    std::mutex mu_;
+    mutable std::mutex mu_;
     sched::Scheduler* scheduler_ = nullptr;
     bool stop_requested_ = false;
+    std::chrono::steady_clock::time_point stop_at_{};
+    std::chrono::milliseconds heartbeat_every_{0};
+    std::function<void()> heartbeat_;
+    std::atomic<std::uint64_t> runs_{0};
+    std::atomic<std::uint64_t> failures_{0};
 };
 
 // Automatic splay: 10% of the interval, at most 30 s.

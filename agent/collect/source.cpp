@@ -92,6 +92,9 @@ std::unique_ptr<odbc::Connection> InstanceSource::open() {
 InstanceSource::Lease InstanceSource::acquire() {
     std::unique_lock lock(mu_);
     for (;;) {
+        // After cancel_all no new query starts: a run waiting for a connection would otherwise take the one a
+        // cancelled query gives back and hold the shutdown up for its whole timeout.
+        if (stopping_) throw SourceUnavailable(fmt::format("instance {}: stopping", instance_.name));
         if (!idle_.empty()) {
             auto conn = std::move(idle_.back());
             idle_.pop_back();
@@ -100,7 +103,7 @@ InstanceSource::Lease InstanceSource::acquire() {
         }
         if (open_count_ < pool_size_) break;
         // Every connection is busy: wait for one (collectors of one instance share the pool).
-        if (!cv_.wait_for(lock, std::chrono::seconds(60), [this] { return !idle_.empty() || open_count_ < pool_size_; }))
+        if (!cv_.wait_for(lock, std::chrono::seconds(60), [this] { return stopping_ || !idle_.empty() || open_count_ < pool_size_; }))
             throw SourceUnavailable(fmt::format("instance {}: no free connection within 60 s", instance_.name));
     }
     auto now = std::chrono::steady_clock::now();
@@ -181,9 +184,12 @@ std::optional<ServerInfo> InstanceSource::info() const {
 }
 
 void InstanceSource::cancel_all() {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-    for (auto* c : busy_) c->cancel();
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+        for (auto* c : busy_) c->cancel();
+    }
+    cv_.notify_all();  // runs waiting for a connection give up
 }
 
 bool InstanceSource::stopping() const {

@@ -104,7 +104,7 @@ const std::vector<std::string> kInstanceKeys = {
 const std::vector<std::string> kStoreKeys = {"kind", "path", "busy_timeout", "conninfo", "password_file", "password_env",
                                           "password_credential"};
 const std::vector<std::string> kLoggingKeys = {"level"};
-const std::vector<std::string> kAgentKeys = {"time_zone", "splay", "state_dir"};
+const std::vector<std::string> kAgentKeys = {"time_zone", "splay", "state_dir", "stop_timeout"};
 const std::vector<std::string> kOverrideKeys = {"enabled", "interval", "timeout", "retention", "params"};
 const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -375,6 +375,12 @@ private:
         }
         if (const auto* v = t.get("splay")) a.splay = r_.bounded_duration(*v, "agent.splay", std::chrono::hours(1));
         if (const auto* v = t.get("state_dir")) a.state_dir = r_.nonempty_string(*v, "agent.state_dir");
+        if (const auto* v = t.get("stop_timeout")) {
+            a.stop_timeout = r_.positive_duration(*v, "agent.stop_timeout");
+            if (a.stop_timeout < std::chrono::seconds(1) || a.stop_timeout > std::chrono::minutes(10))
+                r_.fail(v->source(), "agent.stop_timeout",
+                        "must be between 1s and 10m (got \"" + format_duration(a.stop_timeout) + "\")");
+        }
     }
 
     void xe(const toml::node& node, Xe& x) {

@@ -72,6 +72,9 @@ struct Agent {
     // running queries). Unset in the file: $STATE_DIRECTORY (systemd's StateDirectory=), else the folder of
     // a SQLite store, else /var/lib/dmvlog. Relative paths are taken against the configuration file's folder.
     std::string state_dir;
+    // After SIGTERM (or before a reload): how long the agent may take to cancel running queries and write what
+    // it collected before it exits anyway. systemd's TimeoutStopSec= must be longer. 1s to 10m.
+    std::chrono::milliseconds stop_timeout{10000};
 };
 
 // dmvlog's extended-event session for blocking and deadlocks (`dmvlog xe setup`, blocking_events).

@@ -39,8 +39,40 @@ void Scheduler::trigger(JobId id) {
     clock_.wake();
 }
 
-TimePoint Scheduler::poll() {
+void Scheduler::set_heartbeat(Duration every, std::function<void()> fn) {
     std::lock_guard lock(mu_);
+    heartbeat_ = std::move(fn);
+    heartbeat_every_ = every > Duration::zero() ? every : Duration(1);
+    heartbeat_due_ = TimePoint::min();  // at the first poll
+}
+
+TimePoint Scheduler::poll() {
+    std::function<void()> beat;
+    TimePoint next = TimePoint::max();
+    {
+        std::lock_guard lock(mu_);
+        next = poll_jobs();
+        if (heartbeat_) {
+            const TimePoint now = clock_.now();
+            if (heartbeat_due_ <= now) {
+                beat = heartbeat_;
+                heartbeat_due_ = now + heartbeat_every_;
+            }
+            next = std::min(next, heartbeat_due_);
+        }
+    }
+    // Outside the lock: the heartbeat may read stats().
+    if (beat) {
+        try {
+            beat();
+        } catch (...) {
+            // A heartbeat reports its own failures; it must never stop the schedule.
+        }
+    }
+    return next;
+}
+
+TimePoint Scheduler::poll_jobs() {
     const TimePoint now = clock_.now();
     TimePoint next = TimePoint::max();
     for (auto& jp : jobs_) {

@@ -44,7 +44,13 @@ public:
     // Makes a job due now (e.g. server_info right after a reconnect); wakes the scheduler.
     void trigger(JobId id);
 
-    // Starts every job that is due at clock.now(); returns when the next job is due.
+    // A periodic callback run on the thread that calls poll()/run() (never on the executor): every `every`
+    // of clock time, and at the first poll. It proves the loop itself is alive (the systemd watchdog) and
+    // refreshes what the loop reports (status). One heartbeat; setting it again replaces it.
+    void set_heartbeat(Duration every, std::function<void()> fn);
+
+    // Starts every job that is due at clock.now(), runs the heartbeat when it is due; returns when the next
+    // job (or heartbeat) is due.
     TimePoint poll();
     // Calls poll() and sleeps until the next due time, until stop() is called.
     void run();
@@ -62,12 +68,17 @@ private:
         std::atomic<bool> running{false};
     };
 
+    TimePoint poll_jobs();  // with mu_ held
+
     Clock& clock_;
     Executor& executor_;
     mutable std::mutex mu_;
     std::vector<std::unique_ptr<Job>> jobs_;
     std::mt19937_64 rng_;
     std::atomic<bool> stop_{false};
+    std::function<void()> heartbeat_;
+    Duration heartbeat_every_{0};
+    TimePoint heartbeat_due_{};
 };
 
 }  // namespace dmvlog::sched

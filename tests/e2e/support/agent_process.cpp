@@ -17,19 +17,25 @@ namespace dmvlog::test {
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, int out_fd) {
+pid_t spawn(const std::vector<std::string>& args, int out_fd, const std::vector<std::string>& env = {}) {
     std::vector<std::string> all = {DMVLOG_BINARY};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
+    std::vector<std::string> env_storage;
+    for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
+    env_storage.insert(env_storage.end(), env.begin(), env.end());
+    std::vector<char*> envp;
+    for (auto& e : env_storage) envp.push_back(e.data());
+    envp.push_back(nullptr);
     pid_t pid = fork();
     if (pid == 0) {
         dup2(out_fd, 1);
         dup2(out_fd, 2);
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, 0);
-        execv(argv[0], argv.data());
+        execve(argv[0], argv.data(), envp.data());
         _exit(127);
     }
     return pid;
@@ -78,6 +84,25 @@ AgentProcess::AgentProcess(const std::vector<std::string>& args) {
     log_path_ = tmpl;
     pid_ = spawn(args, fd);
     close(fd);
+}
+
+AgentProcess::AgentProcess(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+    char tmpl[] = "/tmp/dmvlog_agent_XXXXXX";
+    int fd = mkstemp(tmpl);
+    log_path_ = tmpl;
+    pid_ = spawn(args, fd, env);
+    close(fd);
+}
+
+void AgentProcess::signal(int sig) const {
+    if (pid_ > 0) kill(pid_, sig);
+}
+
+int AgentProcess::wait(std::chrono::seconds timeout) {
+    if (pid_ <= 0) return -1;
+    int rc = wait_for(pid_, timeout);
+    pid_ = -1;
+    return rc;
 }
 
 AgentProcess::~AgentProcess() {

@@ -24,12 +24,19 @@ CommandResult run_dmvlog(const std::vector<std::string>& args, std::chrono::seco
 class AgentProcess {
 public:
     explicit AgentProcess(const std::vector<std::string>& args);
+    // With extra environment variables ("NAME=value") on top of the test's own.
+    AgentProcess(const std::vector<std::string>& args, const std::vector<std::string>& env);
     ~AgentProcess();
     AgentProcess(const AgentProcess&) = delete;
     AgentProcess& operator=(const AgentProcess&) = delete;
     // SIGTERM, wait up to timeout; returns the exit code (-1 if it had to be killed).
     int stop(std::chrono::seconds timeout = std::chrono::seconds(30));
     std::string output() const;
+    pid_t pid() const { return pid_; }
+    // Sends a signal (SIGHUP to reload, SIGTERM to stop) without waiting.
+    void signal(int sig) const;
+    // After signal(SIGTERM): waits for the exit, at most timeout; the exit code (-1 if killed).
+    int wait(std::chrono::seconds timeout);
 
 private:
     pid_t pid_ = -1;

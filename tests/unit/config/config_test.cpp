@@ -37,6 +37,7 @@ TEST(ConfigParse, EmptyFileGivesDefaults) {
     EXPECT_EQ(cfg.logging.level, "info");
     EXPECT_EQ(cfg.agent.time_zone, "UTC");
     EXPECT_EQ(cfg.agent.splay, 0ms);
+    EXPECT_EQ(cfg.agent.stop_timeout, 10s);
     EXPECT_TRUE(cfg.collectors.empty());
     EXPECT_TRUE(cfg.warnings.empty());
 }
@@ -69,6 +70,7 @@ level = "debug"
 [agent]
 time_zone = "UTC"
 splay = "3s"
+stop_timeout = "25s"
 
 [collectors.requests_5s]
 enabled = false
@@ -102,6 +104,7 @@ params = { top_rows = 50, min_elapsed_ms = 0 }
     EXPECT_EQ(cfg.store.busy_timeout, 2s);
     EXPECT_EQ(cfg.logging.level, "debug");
     EXPECT_EQ(cfg.agent.splay, 3s);
+    EXPECT_EQ(cfg.agent.stop_timeout, 25s);
     ASSERT_EQ(cfg.collectors.count("requests_5s"), 1u);
     const CollectorOverride& o = cfg.collectors.at("requests_5s");
     EXPECT_EQ(o.enabled, std::optional<bool>(false));
@@ -109,7 +112,7 @@ params = { top_rows = 50, min_elapsed_ms = 0 }
     EXPECT_EQ(o.timeout, std::optional<std::chrono::milliseconds>(9s));
     EXPECT_EQ(o.retention, std::optional<std::chrono::seconds>(std::chrono::hours(48)));
     EXPECT_EQ(o.params, (std::map<std::string, long long>{{"top_rows", 50}, {"min_elapsed_ms", 0}}));
-    EXPECT_EQ(o.line, 29);
+    EXPECT_EQ(o.line, 30);
     EXPECT_TRUE(cfg.warnings.empty());
 }
 
@@ -202,6 +205,11 @@ TEST(ConfigErrors, ImpossibleValues) {
     EXPECT_EQ(error_of("[store]\nbusy_timeout = \"-1s\"\n"),
               "t.toml:2:16: store.busy_timeout: must not be negative (got \"-1s\")");
     EXPECT_EQ(error_of("[agent]\nsplay = \"2h\"\n"), "t.toml:2:9: agent.splay: must be at most 1h (got \"2h\")");
+    EXPECT_EQ(error_of("[agent]\nstop_timeout = \"0s\"\n"), "t.toml:2:16: agent.stop_timeout: must be > 0 (got \"0s\")");
+    EXPECT_EQ(error_of("[agent]\nstop_timeout = \"500ms\"\n"),
+              "t.toml:2:16: agent.stop_timeout: must be between 1s and 10m (got \"500ms\")");
+    EXPECT_EQ(error_of("[agent]\nstop_timeout = \"1h\"\n"),
+              "t.toml:2:16: agent.stop_timeout: must be between 1s and 10m (got \"1h\")");
     EXPECT_EQ(error_of("[collectors.x]\ninterval = \"5 s\"\n"),
               "t.toml:2:12: collectors.x.interval: invalid duration \"5 s\": unknown unit ' s'; a duration is an "
               "integer and a unit: ms, s, m, h or d, e.g. \"500ms\", \"5s\", \"7d\"");

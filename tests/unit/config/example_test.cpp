@@ -48,6 +48,7 @@ TEST(ExampleConfig, ShowsTheDefaults) {
     EXPECT_EQ(cfg.logging.level, defaults.logging.level);
     EXPECT_EQ(cfg.agent.time_zone, defaults.agent.time_zone);
     EXPECT_EQ(cfg.agent.splay, defaults.agent.splay);
+    EXPECT_EQ(cfg.agent.stop_timeout, defaults.agent.stop_timeout);
     EXPECT_EQ(cfg.digest.format, defaults.digest.format);
     EXPECT_EQ(cfg.digest.out, defaults.digest.out);
     EXPECT_EQ(cfg.digest.post, defaults.digest.post);

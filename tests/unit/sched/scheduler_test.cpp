@@ -200,3 +200,54 @@ TEST(Scheduler, TriggerMakesAJobDueNow) {
 
 }  // namespace
 }  // namespace dmvlog::sched
+
+namespace dmvlog::sched {
+namespace {
+
+TEST(Scheduler, HeartbeatRunsOnThePollingThreadAtTheFirstPollThenEveryPeriod) {
+    ManualClock clock(TimePoint(std::chrono::seconds(1'800'000'000)));
+    HeldExecutor exec;
+    Scheduler s(clock, exec, 5);
+    s.add("requests_1m", std::chrono::minutes(1), std::chrono::seconds(0), [] {});
+    int beats = 0;
+    std::thread::id beat_thread;
+    s.set_heartbeat(std::chrono::seconds(15), [&] {
+        ++beats;
+        beat_thread = std::this_thread::get_id();
+    });
+    const auto start = clock.now();
+    // The next due time is the heartbeat's (15 s), not the job's (60 s).
+    EXPECT_EQ(s.poll(), start + std::chrono::seconds(15));
+    EXPECT_EQ(beats, 1);
+    EXPECT_EQ(beat_thread, std::this_thread::get_id());
+    EXPECT_EQ(exec.held.size(), 1u) << "the job went to the executor; the heartbeat did not";
+    clock.advance(std::chrono::seconds(14));
+    s.poll();
+    EXPECT_EQ(beats, 1);
+    clock.advance(std::chrono::seconds(1));
+    s.poll();
+    EXPECT_EQ(beats, 2);
+    // A loop that does not poll gives no heartbeat however much time passes.
+    clock.advance(std::chrono::minutes(5));
+    EXPECT_EQ(beats, 2);
+    s.poll();
+    EXPECT_EQ(beats, 3) << "one beat for a late poll, not one per period missed";
+}
+
+TEST(Scheduler, HeartbeatWakesRunWithoutAnyJobDue) {
+    SystemClock clock;
+    HeldExecutor exec;
+    Scheduler s(clock, exec, 6);
+    s.add("daily", std::chrono::hours(24), std::chrono::seconds(0), [] {});
+    std::atomic<int> beats{0};
+    s.set_heartbeat(std::chrono::milliseconds(20), [&] {
+        if (++beats == 5) s.stop();
+    });
+    auto start = std::chrono::steady_clock::now();
+    s.run();
+    EXPECT_EQ(beats.load(), 5);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+}  // namespace
+}  // namespace dmvlog::sched
