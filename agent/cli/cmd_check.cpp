@@ -139,9 +139,13 @@ int cmd_check(const Args& args) {
             try {
                 conn.connect(secured.connection_string, inst.user, password, inst.login_timeout);
             } catch (const odbc::Error& e) {
-                std::printf("  PROBLEM: %s\n", explain_connect_failure(e, inst).c_str());
+                // FreeTDS reports a refused certificate only as "Unable to connect" (08001), which
+                // explain_connect_failure would read as nothing listening
                 if (auto hint = odbc::tls_failure_hint(e.what(), secured, collect::tls_settings(inst)); !hint.empty())
-                    std::printf("           %s\n", hint.c_str());
+                    std::printf("  PROBLEM: cannot connect to %s: %s. The driver said: %s\n",
+                                attribute(inst.connection, "Server").c_str(), hint.c_str(), e.what());
+                else
+                    std::printf("  PROBLEM: %s\n", explain_connect_failure(e, inst).c_str());
                 ++problems;
                 continue;
             }

@@ -539,7 +539,7 @@ TEST(ConfigSecurity, EncryptionKeysDefaultToOnAndChecked) {
 TEST(ConfigSecurity, DatabaseNamesInListsAreValidated) {
     EXPECT_THAT(error_of(kInstanceText() + "include_databases = [\"ok\", \"bad\\nname\"]\n"),
                 HasSubstr("database name \"bad\nname\" contains a control character"));
-    EXPECT_THAT(error_of(kInstanceText() + "exclude_databases = [\"\"]\n"), HasSubstr("is empty"));
+    EXPECT_THAT(error_of(kInstanceText() + "exclude_databases = [\"\"]\n"), HasSubstr("must not be empty"));
     EXPECT_EQ(error_of(kInstanceText() + "include_databases = [\"a]b\", \"受注管理\"]\n"), "<no error>");
 }
 
