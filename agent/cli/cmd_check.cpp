@@ -141,7 +141,9 @@ int cmd_check(const Args& args) {
             } catch (const odbc::Error& e) {
                 // FreeTDS reports a refused certificate only as "Unable to connect" (08001), which
                 // explain_connect_failure would read as nothing listening
-                if (auto hint = odbc::tls_failure_hint(e.what(), secured, collect::tls_settings(inst)); !hint.empty())
+                if (auto hint = odbc::is_login_failure(e) ? std::string()
+                                : odbc::tls_failure_hint(e.what(), secured, collect::tls_settings(inst));
+                    !hint.empty())
                     std::printf("  PROBLEM: cannot connect to %s: %s. The driver said: %s\n",
                                 attribute(inst.connection, "Server").c_str(), hint.c_str(), e.what());
                 else

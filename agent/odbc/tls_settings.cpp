@@ -284,7 +284,8 @@ std::string tls_failure_hint(std::string_view error_text, const SecuredConnectio
     const auto t = lower(error_text);
     // nothing listening (20009), an unknown host (20013) or a timeout: not the certificate
     if (t.find("/20009]") != std::string::npos || t.find("/20013]") != std::string::npos ||
-        t.find("hyt00") != std::string::npos)
+        t.find("hyt00") != std::string::npos || t.find("/18456]") != std::string::npos ||
+        t.find("login failed") != std::string::npos)
         return {};
     if (t.find("08001") == std::string::npos && t.find("unable to connect") == std::string::npos &&
         t.find("certificate") == std::string::npos && t.find("tls") == std::string::npos)

@@ -167,7 +167,9 @@ TEST(Security, PasswordsAppearNowhere) {
 
         auto check = run_dmvlog({"check", "--config", cfg});
         EXPECT_EQ(check.exit_code, ok ? 0 : 1) << check.output;
-        if (!ok) EXPECT_NE(check.output.find("login failed for user 'dmvlog'"), std::string::npos) << check.output;
+        if (!ok) {
+            EXPECT_NE(check.output.find("login failed for user 'dmvlog'"), std::string::npos) << check.output;
+        }
         seen += check.output;
 
         auto once = run_dmvlog({"collect", "--once", "--config", cfg, "--only", "wait_stats,requests_5s"});
@@ -183,14 +185,19 @@ TEST(Security, PasswordsAppearNowhere) {
         EXPECT_EQ(environ_text.find(password), std::string::npos) << "password in /proc/<pid>/environ";
         agent.stop();
         seen += agent.output();
-        if (!ok) EXPECT_NE(agent.output().find("Login failed"), std::string::npos) << agent.output();
-        else EXPECT_GT(StoreReader(run_dir.file("store/dmvlog.db")).scalar("SELECT count(*) FROM snapshots"), 0)
-            << agent.output();
+        if (!ok) {
+            EXPECT_NE(agent.output().find("Login failed"), std::string::npos) << agent.output();
+        } else {
+            EXPECT_GT(StoreReader(run_dir.file("store/dmvlog.db")).scalar("SELECT count(*) FROM snapshots"), 0)
+                << agent.output();
+        }
 
         EXPECT_EQ(seen.find(password), std::string::npos) << "password in the output or log:\n" << seen;
         // every file the agent wrote: the store (and its journal), the spool, the state folder
         const std::string files = all_files(run_dir.path() / "store");
-        if (ok) EXPECT_FALSE(files.empty()) << "the store was written";
+        if (ok) {
+            EXPECT_FALSE(files.empty()) << "the store was written";
+        }
         EXPECT_EQ(files.find(password), std::string::npos) << "password in a file the agent wrote";
     }
     // the simulator saw both, so the test did reach the login

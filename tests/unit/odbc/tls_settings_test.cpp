@@ -153,6 +153,7 @@ TEST(TlsFailureHint, NamesTheCaWhenTheConnectFailsWithChecksOn) {
     const auto s = secure_connection(kFreeTds, t, "a");
     EXPECT_THAT(tls_failure_hint("[08001] Unable to connect to data source", s, t), HasSubstr("/etc/dmvlog/ca.pem"));
     EXPECT_EQ(tls_failure_hint("[28000/18456] Login failed for user 'x'", s, t), "");
+    EXPECT_EQ(tls_failure_hint("[42000/18456] Login failed for user 'x'.; [08001/0] Unable to connect to data source", s, t), "");
     EXPECT_EQ(tls_failure_hint("[08S01/20009] Unable to connect: Adaptive Server is unavailable", s, t), "");
     TlsSettings off;
     off.trust_server_certificate = true;

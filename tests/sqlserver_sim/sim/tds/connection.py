@@ -106,7 +106,7 @@ class Connection:
             client_enc = enc[0] if enc else prelogin.ENCRYPT_OFF
             ctx = self.server.tls_context
             answer = prelogin.negotiate(client_enc, ctx is not None)
-            if client_enc == prelogin.ENCRYPT_REQ and answer == prelogin.ENCRYPT_NOT_SUP:
+            if client_enc in (prelogin.ENCRYPT_ON, prelogin.ENCRYPT_REQ) and answer == prelogin.ENCRYPT_NOT_SUP:
                 self.server.log_text(f"spid {self.spid}: client requires encryption, which is not supported "
                                      "(start the simulator with --tls-dir or --tls-cert/--tls-key)")
             self.writer.send(prelogin.reply(self.server.version, self.spid, answer))
