@@ -31,7 +31,7 @@ def start_sim(scenario, speed, workdir):
     proc = subprocess.Popen(
         [os.path.join(ROOT, "tests/sqlserver_sim/sqlserver-sim"), "--port", "0", "--scenario",
          os.path.join(ROOT, "tests/sqlserver_sim/scenarios", scenario + ".toml"), "--speed", str(speed),
-         "--log", os.path.join(workdir, "sim.log")],
+         "--log", os.path.join(workdir, "sim.log"), "--tls-dir", os.path.join(workdir, "tls")],
         stdout=out, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -111,7 +111,8 @@ def main():
         cfg = os.path.join(work, "dmvlog.toml")
         with open(cfg, "w") as f:
             f.write(f'[[instance]]\nname = "bench"\nconnection = "Driver=FreeTDS;Server=127.0.0.1;Port={port};'
-                    f'TDS_Version=7.4"\nuser = "dmvlog"\npassword_file = "{pw}"\n\n'
+                    f'TDS_Version=7.4"\nuser = "dmvlog"\npassword_file = "{pw}"\n'
+                    f'ca_file = "{os.path.join(work, "tls", "ca.pem")}"\n\n'
                     f'[store]\npath = "{store}"\n')
         wall = args.minutes * 60 / args.speed
         log = open(os.path.join(work, "agent.log"), "w")

@@ -41,7 +41,8 @@ def start_sim(scenario, speed, workdir, k):
     proc = subprocess.Popen(
         [os.path.join(ROOT, "tests/sqlserver_sim/sqlserver-sim"), "--port", "0", "--scenario",
          os.path.join(ROOT, "tests/sqlserver_sim/scenarios", scenario + ".toml"), "--speed", str(speed),
-         "--seed", str(100 + k), "--log", os.path.join(workdir, f"sim{k}.log")],
+         "--seed", str(100 + k), "--log", os.path.join(workdir, f"sim{k}.log"),
+         "--tls-dir", os.path.join(workdir, "tls")],
         stdout=out, stderr=subprocess.STDOUT)
     return proc, out
 
@@ -140,7 +141,8 @@ def main():
             cfg = os.path.join(work, f"agent{k}.toml")
             with open(cfg, "w") as f:
                 f.write(f'[[instance]]\nname = "sql{k:02d}"\nconnection = "Driver=FreeTDS;Server=127.0.0.1;Port={port};'
-                        f'TDS_Version=7.4"\nuser = "dmvlog"\npassword_file = "{pw}"\n\n'
+                        f'TDS_Version=7.4"\nuser = "dmvlog"\npassword_file = "{pw}"\n'
+                        f'ca_file = "{os.path.join(work, "tls", "ca.pem")}"\n\n'
                         f'[store]\nkind = "postgres"\nconninfo = "{conninfo}"\n')
             configs.append(cfg)
         subprocess.run([os.path.join(args.build, "dmvlog"), "schema", "install", "--config", configs[0]], check=True,

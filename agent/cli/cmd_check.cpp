@@ -2,6 +2,9 @@
 // collector needs, the store; every problem in plain words. Passwords never appear in its output.
 #include <cstdio>
 #include <filesystem>
+#include <algorithm>
+#include <set>
+#include <vector>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -20,15 +23,7 @@ namespace dmvlog::cli {
 namespace {
 
 std::string attribute(const std::string& cs, const std::string& key) {
-    std::string lower_cs, lower_key;
-    for (char c : cs) lower_cs += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    for (char c : key) lower_key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    auto pos = lower_cs.find(lower_key + "=");
-    while (pos != std::string::npos && pos > 0 && lower_cs[pos - 1] != ';') pos = lower_cs.find(lower_key + "=", pos + 1);
-    if (pos == std::string::npos) return {};
-    auto start = pos + key.size() + 1;
-    auto end = cs.find(';', start);
-    return cs.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    return odbc::connection_attribute(cs, key).value_or("");
 }
 
 // What a failed connect means, in the words a DBA would use.
@@ -118,7 +113,11 @@ int cmd_check(const Args& args) {
     if (!loaded) return exit_usage;
     std::printf("configuration %s: ok (%zu instance(s), %zu collector(s))\n", path.c_str(), loaded->cfg.instances.size(),
                 loaded->decls.size());
-    for (const auto& w : loaded->warnings) std::printf("  warning: %s\n", w.c_str());
+    std::set<std::string> per_instance;  // encryption warnings are shown under their instance
+    for (const auto& inst : loaded->cfg.instances)
+        for (auto& w : collect::secured_connection(inst).warnings) per_instance.insert(std::move(w));
+    for (const auto& w : loaded->warnings)
+        if (!per_instance.count(w)) std::printf("  warning: %s\n", w.c_str());
     int problems = 0;
 
     odbc::Environment env;
@@ -132,43 +131,91 @@ int cmd_check(const Args& args) {
             ++problems;
             continue;
         }
+        const auto secured = collect::secured_connection(inst);  // load() checked that it can be built
+        std::printf("  encryption: %s\n", secured.summary.c_str());
+        for (const auto& w : secured.warnings) std::printf("  WARNING: %s\n", w.c_str());
         try {
             odbc::Connection conn(env, "instance " + inst.name);
-            std::string cs = inst.connection;
-            if (!cs.empty() && cs.back() != ';') cs += ';';
-            cs += "APP=dmvlog";
-            conn.connect(cs, inst.user, password, inst.login_timeout);
+            try {
+                conn.connect(secured.connection_string, inst.user, password, inst.login_timeout);
+            } catch (const odbc::Error& e) {
+                // FreeTDS reports a refused certificate only as "Unable to connect" (08001), which
+                // explain_connect_failure would read as nothing listening
+                if (auto hint = odbc::is_login_failure(e) ? std::string()
+                                : odbc::tls_failure_hint(e.what(), secured, collect::tls_settings(inst));
+                    !hint.empty())
+                    std::printf("  PROBLEM: cannot connect to %s: %s. The driver said: %s\n",
+                                attribute(inst.connection, "Server").c_str(), hint.c_str(), e.what());
+                else
+                    std::printf("  PROBLEM: %s\n", explain_connect_failure(e, inst).c_str());
+                ++problems;
+                continue;
+            }
             auto info = collect::read_server_info(conn);
             std::printf("  connected: %s %s %s, %s\n", collect::product_name(info.major_version).c_str(),
                         info.product_version.c_str(), info.product_level.c_str(), info.edition.c_str());
             std::printf("  server name %s, login %s, UTC offset %+d min\n", info.server_name.c_str(),
                         info.login_name.c_str(), info.utc_offset_minutes);
-            bool state_ok = info.view_server_state.value_or(false) ||
-                            (info.major_version >= 16 && info.view_server_performance_state.value_or(false));
-            const char* needed = info.major_version >= 16 ? "VIEW SERVER PERFORMANCE STATE (or VIEW SERVER STATE)"
-                                                          : "VIEW SERVER STATE";
-            std::printf("  permission %s: %s\n", needed, state_ok ? "granted" : "MISSING");
+            const bool state_ok = info.can_view_server_state();
+            const std::string needed = info.server_state_permission();
+            std::printf("  permission %s: %s\n", needed.c_str(), state_ok ? "granted" : "MISSING");
+            std::printf("  permission ALTER ANY EVENT SESSION: %s (needed only by `dmvlog xe setup --apply`)\n",
+                        info.alter_any_event_session.value_or(false) ? "granted" : "not granted");
+            // The databases per-database collectors would visit, and those where the login lacks what they need.
+            std::vector<std::string> visited, lacking;
+            for (const auto& d : info.databases) {
+                if (d.database_id <= 4) continue;
+                const auto in = [&](const std::vector<std::string>& l) { return std::find(l.begin(), l.end(), d.name) != l.end(); };
+                if (!inst.include_databases.empty() && !in(inst.include_databases)) continue;
+                if (in(inst.exclude_databases)) continue;
+                visited.push_back(d.name);
+                if (!d.has_access || !d.can_view_state())
+                    lacking.push_back(d.name + (d.has_access ? "" : " (no user)"));
+            }
+            auto joined = [](const std::vector<std::string>& v) {
+                std::string out;
+                for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+                return out;
+            };
             int blocked = 0;
+            std::vector<std::string> affected;
             for (const auto& d : loaded->decls) {
                 if (!d.enabled) {
                     std::printf("  collector %-22s disabled in configuration\n", d.name.c_str());
                     continue;
                 }
-                std::string verdict = "ok";
+                std::string verdict;
                 if (info.major_version > 0 && info.major_version < d.min_version) {
                     verdict = fmt::format("cannot run: needs {} or later", collect::product_name(d.min_version));
                     ++blocked;
                 } else if (!state_ok) {
-                    verdict = fmt::format("cannot run: needs {}", needed);
+                    verdict = fmt::format("cannot run: the login lacks {}", needed);
+                    affected.push_back(d.name);
                     ++blocked;
+                } else if (d.scope == "database" && !lacking.empty()) {
+                    verdict = fmt::format("PARTLY: lacks {} in {} of {} database(s): {}", info.database_state_permission(),
+                                          lacking.size(), visited.size(), joined(lacking));
+                    affected.push_back(d.name);
+                    ++blocked;
+                } else if (d.scope == "database") {
+                    verdict = fmt::format("ok ({} and {} in {} database(s))", needed, info.database_state_permission(),
+                                          visited.size());
+                } else {
+                    verdict = fmt::format("ok ({})", needed);
                 }
                 std::printf("  collector %-22s %s\n", d.name.c_str(), verdict.c_str());
             }
             if (state_ok) problems += check_xe(conn, loaded->cfg, loaded->decls);
             if (!state_ok) {
-                std::printf("  PROBLEM: the login '%s' lacks %s, which every collector needs. As a sysadmin run\n"
-                            "           sql/setup/least_privilege.sql, or: GRANT VIEW SERVER STATE TO [%s];\n",
-                            info.login_name.c_str(), needed, info.login_name.c_str());
+                std::printf("  PROBLEM: the login '%s' lacks %s, which every collector needs (affected: %s). As a\n"
+                            "           sysadmin run sql/setup/least_privilege.sql, or: GRANT %s TO [%s];\n",
+                            info.login_name.c_str(), needed.c_str(), joined(affected).c_str(), needed.c_str(),
+                            info.login_name.c_str());
+                ++problems;
+            } else if (!lacking.empty()) {
+                std::printf("  PROBLEM: per-database collectors (%s) cannot read %s: run sql/setup/least_privilege.sql\n"
+                            "           for them (a user with %s in each)\n",
+                            joined(affected).c_str(), joined(lacking).c_str(), info.database_state_permission());
                 ++problems;
             } else if (blocked) {
                 ++problems;

@@ -26,6 +26,7 @@ int cmd_collect(const Args& args) {
     auto loaded = load(r.count("config") ? std::optional(r["config"].as<std::string>()) : std::nullopt, true);
     if (!loaded) return exit_usage;
     setup_logging(r.count("log-level") ? r["log-level"].as<std::string>() : loaded->cfg.logging.level);
+    for (const auto& w : loaded->warnings) spdlog::warn("configuration: {}", w);
     std::vector<std::string> only;
     if (r.count("only")) {
         only = split_list(r["only"].as<std::string>());

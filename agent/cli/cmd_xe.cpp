@@ -12,6 +12,7 @@
 #include "agent/blocking/xe_setup.h"
 #include "agent/cli/cli.h"
 #include "agent/cli/common.h"
+#include "agent/collect/source.h"
 #include "agent/odbc/connection.h"
 #include "agent/xe/envelope.h"
 #include "agent/xe/json.h"
@@ -111,10 +112,7 @@ int cmd_xe_setup(const Args& args) {
         try {
             const std::string password = config::resolve_password(inst, loaded->cfg.source);
             odbc::Connection conn(env, "instance " + inst.name);
-            std::string cs = inst.connection;
-            if (!cs.empty() && cs.back() != ';') cs += ';';
-            cs += "APP=dmvlog";
-            conn.connect(cs, inst.user, password, inst.login_timeout);
+            conn.connect(collect::secured_connection(inst).connection_string, inst.user, password, inst.login_timeout);
             conn.execute(session_sql, std::chrono::seconds(60), "xe setup");
             if (threshold) conn.execute(threshold_text, std::chrono::seconds(60), "xe setup threshold");
             std::printf("instance %s: session %s created or present, and running%s\n", inst.name.c_str(),

@@ -1,14 +1,36 @@
 #include "agent/cli/common.h"
 
 #include "agent/cli/cli.h"
+#include "agent/collect/source.h"
 #include "agent/service/journal.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <unistd.h>
 #include <filesystem>
 #include <cxxopts.hpp>
 #include <spdlog/spdlog.h>
 
 namespace dmvlog::cli {
+
+void prepare_connections(Loaded& out) {
+    std::vector<std::string> sections;
+    for (const auto& inst : out.cfg.instances) {
+        const std::string where = out.cfg.source + ":" + std::to_string(inst.line) + ": instance " + inst.name;
+        if (!inst.ca_file.empty() && ::access(inst.ca_file.c_str(), R_OK) != 0)
+            throw std::runtime_error(where + ": ca_file " + inst.ca_file + " cannot be read: " + std::strerror(errno));
+        odbc::SecuredConnection secured;
+        try {
+            secured = collect::secured_connection(inst);
+        } catch (const std::invalid_argument& e) {
+            throw std::runtime_error(where + ": " + e.what());
+        }
+        for (const auto& w : secured.warnings) out.warnings.push_back(w);
+        if (!secured.freetds_section.empty()) sections.push_back(secured.freetds_section);
+    }
+    if (!sections.empty()) odbc::install_freetds_conf(sections);
+}
 
 Loaded load_or_throw(const std::optional<std::string>& config_arg, bool for_run) {
     Loaded out;
@@ -21,6 +43,8 @@ Loaded load_or_throw(const std::optional<std::string>& config_arg, bool for_run)
     out.cfg = config::load_file(path, collect::collector_names(out.decls));
     if (for_run) config::validate_for_run(out.cfg);
     collect::apply_overrides(out.decls, out.cfg, &out.warnings);
+    out.warnings.insert(out.warnings.end(), out.cfg.warnings.begin(), out.cfg.warnings.end());
+    prepare_connections(out);
     return out;
 }
 

@@ -18,10 +18,15 @@ struct Loaded {
 };
 
 // Loads the configuration (--config, $DMVLOG_CONFIG or the default path) and the collector declarations
-// with the configuration's overrides. On error prints it to stderr and returns nullopt (exit status 2).
+// with the configuration's overrides, and prepares the instances' connections (prepare_connections). On error prints it to stderr and returns nullopt (exit status 2).
 std::optional<Loaded> load(const std::optional<std::string>& config_arg, bool for_run);
 // The same, throwing config::ConfigError (file:line: key: problem) or std::runtime_error instead of printing.
 Loaded load_or_throw(const std::optional<std::string>& config_arg, bool for_run);
+
+// Checks each instance's encryption settings (ca_file readable, settings the driver can honour), adds the
+// loud warnings for encryption or certificate checks turned off to out.warnings, and writes the private
+// freetds.conf the certificate checks need (odbc::install_freetds_conf). Throws std::runtime_error.
+void prepare_connections(Loaded& out);
 
 // Logs with the given level name (trace, debug, info, warn, error): to journald when stderr is systemd's
 // journal stream, else to stderr (service::setup_logging).

@@ -1,5 +1,7 @@
 #include "agent/collect/declaration.h"
 
+#include "agent/core/tsql_quote.h"
+
 #include <algorithm>
 #include <cctype>
 #include <climits>
@@ -671,16 +673,7 @@ void apply_overrides(std::vector<CollectorDecl>& decls, const config::Config& cf
     }
 }
 
-std::string quote_name(std::string_view name) {
-    if (name.empty() || name.size() > 128) throw std::invalid_argument("invalid database name (empty or longer than 128)");
-    std::string out = "[";
-    for (char c : name) {
-        if (static_cast<unsigned char>(c) < 0x20) throw std::invalid_argument("invalid database name (control character)");
-        if (c == ']') out += ']';
-        out += c;
-    }
-    return out + "]";
-}
+std::string quote_name(std::string_view name) { return tsql::quote_identifier(name, "database name"); }
 
 const std::string& sql_for_version(const CollectorDecl& decl, int major_version) {
     if (major_version > 0) {

@@ -62,7 +62,40 @@ ServerInfo read_server_info(odbc::Connection& conn) {
     if (auto v = get("utc_offset_minutes"); v && std::holds_alternative<std::int64_t>(*v))
         info.utc_offset_minutes = static_cast<int>(std::get<std::int64_t>(*v));
     info.major_version = std::atoi(info.product_version.c_str());
+    if (sets.size() > 1) {
+        const auto& dcols = sets[1].columns;
+        auto idx = [&](std::string_view name) -> int {
+            for (std::size_t i = 0; i < dcols.size(); ++i)
+                if (dcols[i].name == name) return static_cast<int>(i);
+            return -1;
+        };
+        const int id = idx("database_id"), name = idx("name"), access = idx("has_access"),
+                  state = idx("has_view_database_state"), perf = idx("has_view_database_performance_state");
+        for (const auto& r : sets[1].rows) {
+            ServerInfo::DatabaseAccess d;
+            if (name >= 0) d.name = as_text(r[static_cast<std::size_t>(name)]);
+            if (id >= 0)
+                if (auto p = std::get_if<std::int64_t>(&r[static_cast<std::size_t>(id)])) d.database_id = *p;
+            if (access >= 0) d.has_access = as_bool(r[static_cast<std::size_t>(access)]).value_or(false);
+            if (state >= 0) d.view_database_state = as_bool(r[static_cast<std::size_t>(state)]);
+            if (perf >= 0) d.view_database_performance_state = as_bool(r[static_cast<std::size_t>(perf)]);
+            info.databases.push_back(std::move(d));
+        }
+    }
     return info;
+}
+
+odbc::TlsSettings tls_settings(const config::Instance& instance) {
+    return odbc::TlsSettings{instance.encrypt, instance.trust_server_certificate, instance.ca_file};
+}
+
+odbc::SecuredConnection secured_connection(const config::Instance& instance) {
+    auto secured = odbc::secure_connection(instance.connection, tls_settings(instance), instance.name);
+    if (!odbc::connection_attribute(secured.connection_string, "APP")) {
+        if (!secured.connection_string.empty()) secured.connection_string += ';';
+        secured.connection_string += "APP=dmvlog";
+    }
+    return secured;
 }
 
 InstanceSource::InstanceSource(odbc::Environment& env, config::Instance instance, std::string password, unsigned pool_size)
@@ -76,12 +109,14 @@ InstanceSource::Lease::~Lease() {
 
 std::unique_ptr<odbc::Connection> InstanceSource::open() {
     auto conn = std::make_unique<odbc::Connection>(env_, "instance " + instance_.name);
-    std::string cs = instance_.connection;
-    if (cs.find("APP=") == std::string::npos && cs.find("App=") == std::string::npos) {
-        if (!cs.empty() && cs.back() != ';') cs += ';';
-        cs += "APP=dmvlog";
+    const auto secured = secured_connection(instance_);
+    try {
+        conn->connect(secured.connection_string, instance_.user, password_, instance_.login_timeout);
+    } catch (const odbc::Error& e) {
+        const auto hint = odbc::tls_failure_hint(e.what(), secured, tls_settings(instance_));
+        if (!hint.empty()) spdlog::warn("instance {}: {}", instance_.name, hint);
+        throw;
     }
-    conn->connect(cs, instance_.user, password_, instance_.login_timeout);
     conn->execute(fmt::format("SET TRANSACTION ISOLATION LEVEL READ UNCOMMITTED; SET LOCK_TIMEOUT {}; "
                               "SET DEADLOCK_PRIORITY LOW; SET NOCOUNT ON;",
                               instance_.lock_timeout.count()),

@@ -16,6 +16,7 @@
 #include "agent/core/backoff.h"
 #include "agent/core/value.h"
 #include "agent/odbc/connection.h"
+#include "agent/odbc/tls_settings.h"
 
 namespace dmvlog::collect {
 
@@ -33,6 +34,28 @@ struct ServerInfo {
     std::optional<bool> alter_any_event_session;
     std::optional<Timestamp> server_utc_time;
     int utc_offset_minutes = 0;
+    // The second result set: per online database, what per-database collectors need there.
+    struct DatabaseAccess {
+        std::string name;
+        std::int64_t database_id = 0;
+        bool has_access = false;                          // a user (or guest) lets the login in
+        std::optional<bool> view_database_state;
+        std::optional<bool> view_database_performance_state;  // NULL before SQL Server 2022
+        bool can_view_state() const {
+            return view_database_state.value_or(false) || view_database_performance_state.value_or(false);
+        }
+    };
+    std::vector<DatabaseAccess> databases;
+    // VIEW SERVER STATE, or on 2022+ VIEW SERVER PERFORMANCE STATE: what every collector needs.
+    bool can_view_server_state() const {
+        return view_server_state.value_or(false) || (major_version >= 16 && view_server_performance_state.value_or(false));
+    }
+    const char* server_state_permission() const {
+        return major_version >= 16 ? "VIEW SERVER PERFORMANCE STATE" : "VIEW SERVER STATE";
+    }
+    const char* database_state_permission() const {
+        return major_version >= 16 ? "VIEW DATABASE PERFORMANCE STATE" : "VIEW DATABASE STATE";
+    }
 };
 
 // Product name of a major version ("SQL Server 2022").
@@ -43,6 +66,12 @@ class SourceUnavailable : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+// The instance's encryption settings, and its connection string with them applied (odbc/tls_settings.h)
+// and "APP=dmvlog" added when it names no application. Throws std::invalid_argument like
+// odbc::secure_connection.
+odbc::TlsSettings tls_settings(const config::Instance& instance);
+odbc::SecuredConnection secured_connection(const config::Instance& instance);
 
 // Reads check.sql's single row.
 ServerInfo read_server_info(odbc::Connection& conn);

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "agent/config/toml_reader.h"
+#include "agent/core/tsql_quote.h"
 
 namespace dmvlog::config {
 
@@ -100,7 +101,8 @@ const std::vector<std::string> kDigestKeys = {"format", "out", "post", "post_fil
 const std::vector<std::string> kXeKeys = {"session", "path", "max_file_size_mb", "max_rollover_files", "ring_buffer_session"};
 const std::vector<std::string> kInstanceKeys = {
     "name", "connection", "user", "password_file", "password_env", "password_credential",
-    "login_timeout", "lock_timeout", "include_databases", "exclude_databases"};
+    "login_timeout", "lock_timeout", "include_databases", "exclude_databases", "encrypt",
+    "trust_server_certificate", "ca_file"};
 const std::vector<std::string> kStoreKeys = {"kind", "path", "busy_timeout", "conninfo", "password_file", "password_env",
                                           "password_credential"};
 const std::vector<std::string> kLoggingKeys = {"level"};
@@ -292,10 +294,20 @@ private:
                 if (inst.login_timeout.count() > 3600) r_.fail(v->source(), key, "must be at most 1h");
             } else if (name == "lock_timeout") {
                 inst.lock_timeout = r_.bounded_duration(*v, key, kMaxIntMilliseconds);
-            } else if (name == "include_databases") {
-                inst.include_databases = r_.strings(*v, key);
-            } else if (name == "exclude_databases") {
-                inst.exclude_databases = r_.strings(*v, key);
+            } else if (name == "include_databases" || name == "exclude_databases") {
+                auto& list = name == "include_databases" ? inst.include_databases : inst.exclude_databases;
+                list = r_.strings(*v, key);
+                for (const auto& db : list) {
+                    // compared with sys.databases, never pasted into SQL; still held to what a name can be
+                    if (auto problem = tsql::identifier_problem(db); !problem.empty())
+                        r_.fail(v->source(), key, "database name \"" + db + "\" " + problem);
+                }
+            } else if (name == "encrypt") {
+                inst.encrypt = r_.boolean(*v, key);
+            } else if (name == "trust_server_certificate") {
+                inst.trust_server_certificate = r_.boolean(*v, key);
+            } else if (name == "ca_file") {
+                inst.ca_file = r_.nonempty_string(*v, key);
             }
         }
         if (inst.name.empty()) r_.fail(t.source(), prefix + ".name", "missing: every [[instance]] needs a name");
@@ -525,13 +537,35 @@ Config load_file(const std::filesystem::path& path, const std::vector<std::strin
     std::ostringstream text;
     text << in.rdbuf();
     Config cfg = parse(text.str(), file, known_collectors);
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0) check_file_mode(path, static_cast<unsigned>(st.st_mode), cfg);
     const auto config_dir = std::filesystem::absolute(path, ec).parent_path();
+    for (auto& inst : cfg.instances)
+        if (!inst.ca_file.empty() && std::filesystem::path(inst.ca_file).is_relative())
+            inst.ca_file = (config_dir / inst.ca_file).lexically_normal().string();
     std::filesystem::path store_path(cfg.store.path);
     if (store_path.is_relative()) cfg.store.path = (config_dir / store_path).lexically_normal().string();
     if (!cfg.agent.state_dir.empty() && std::filesystem::path(cfg.agent.state_dir).is_relative())
         cfg.agent.state_dir = (config_dir / cfg.agent.state_dir).lexically_normal().string();
     cfg.agent.state_dir = resolve_state_dir(cfg);
     return cfg;
+}
+
+void check_file_mode(const std::filesystem::path& path, unsigned mode, Config& cfg) {
+    char octal_buf[16];
+    std::snprintf(octal_buf, sizeof octal_buf, "%04o", mode & 07777u);
+    const std::string octal(octal_buf);
+    if ((mode & 004u) != 0 && !cfg.digest.post.empty()) {
+        throw ConfigError(path.string(), 0, 0, "digest.post",
+                          "the configuration file holds a secret (the webhook URL in digest.post) and everyone may "
+                          "read it (mode " + octal + "): chmod o-r (e.g. 0640, group dmvlog), or move the URL to "
+                          "digest.post_file / digest.post_env");
+    }
+    if ((mode & 022u) != 0) {
+        cfg.warnings.push_back(format_message(path.string(), 0, 0, "",
+                                              "others may change this configuration file (mode " + octal +
+                                                  "), and with it where the agent connects and writes: chmod go-w"));
+    }
 }
 
 std::string resolve_state_dir(const Config& config) {

@@ -38,6 +38,12 @@ struct Instance {
     std::chrono::milliseconds lock_timeout{1000};
     std::vector<std::string> include_databases;  // empty = all online user databases
     std::vector<std::string> exclude_databases;
+    // Encryption (docs/operations.md, "Security"): on by default, with the server's certificate checked
+    // against ca_file (a PEM file of CA certificates; relative to the configuration file's folder) or, when
+    // it is empty, the system trust store. Turning either off is allowed and logged loudly.
+    bool encrypt = true;
+    bool trust_server_certificate = false;
+    std::string ca_file;
     int line = 0;                     // where the [[instance]] table starts (for messages)
 };
 
@@ -111,9 +117,9 @@ struct Config {
     Xe xe;
     Digest digest;
     std::map<std::string, CollectorOverride> collectors;
-    // Problems that do not stop the agent, formatted like ConfigError::what(); the caller logs them. None are
-    // produced yet (a collector timeout longer than its interval is reported by collect::apply_overrides,
-    // which knows the declared values).
+    // Problems that do not stop the agent, formatted like ConfigError::what(); the caller logs them (a
+    // configuration file that others may write to; a collector timeout longer than its interval is reported
+    // by collect::apply_overrides, which knows the declared values).
     std::vector<std::string> warnings;
 };
 
@@ -121,6 +127,11 @@ struct Config {
 // Collector names in [collectors.NAME] are checked against known_collectors when it is not empty.
 // A relative store.path is made absolute against the directory of the configuration file.
 Config load_file(const std::filesystem::path& path, const std::vector<std::string>& known_collectors = {});
+
+// Refused: a configuration file that holds a secret (digest.post, a webhook URL that often carries a token)
+// and that others may read (mode & 004); the message names the file, its mode and the key. A file that group
+// or others may write to is accepted with a warning in Config::warnings. load_file does this; exposed for tests.
+void check_file_mode(const std::filesystem::path& path, unsigned mode, Config& cfg);
 
 // Same, from text (file is used in messages only).
 Config parse(std::string_view text, const std::string& file, const std::vector<std::string>& known_collectors = {});

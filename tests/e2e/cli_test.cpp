@@ -198,6 +198,20 @@ logins = [ { name = "dmvlog", password = "dmvlog" }, { name = "monitor", passwor
     EXPECT_NE(r.output.find("VIEW SERVER STATE: MISSING"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("GRANT VIEW SERVER STATE TO [monitor]"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("requests_5s"), std::string::npos) << r.output;
+    // Per collector: which ones the missing permission stops (server-wide and per-database alike).
+    EXPECT_TRUE(std::regex_search(r.output, std::regex("collector requests_5s +cannot run: the login lacks VIEW SERVER STATE")))
+        << r.output;
+    EXPECT_TRUE(std::regex_search(r.output, std::regex("collector index_usage +cannot run: the login lacks VIEW SERVER STATE")))
+        << r.output;
+    {
+        std::smatch m;
+        ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(affected: ([a-z_0-9, ]+))"))) << r.output;
+        EXPECT_NE(m[1].str().find("requests_5s"), std::string::npos) << m[1];
+        EXPECT_NE(m[1].str().find("index_usage"), std::string::npos) << m[1];
+    }
+    EXPECT_NE(r.output.find("sql/setup/least_privilege.sql"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("ALTER ANY EVENT SESSION: granted (needed only by `dmvlog xe setup --apply`)"),
+              std::string::npos) << r.output;
     // And the agent disables the collectors with one clear message instead of failing forever.
     auto c = run_dmvlog({"collect", "--once", "--config", cfg});
     EXPECT_EQ(c.exit_code, 1);

@@ -1,4 +1,5 @@
 #include "agent_process.h"
+#include "sim_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -150,7 +151,8 @@ std::string agent_config(const TempDir& dir, int port, const std::string& store_
       << "connection = \"Driver=FreeTDS;Server=127.0.0.1;Port=" << port << ";TDS_Version=7.4;ClientCharset=UTF-8\"\n"
       << "user = \"" << user << "\"\n"
       << "password_file = \"" << pw << "\"\n"
-      << "login_timeout = \"3s\"\n\n"
+      << "login_timeout = \"3s\"\n"
+      << "ca_file = \"" << test_ca_file() << "\"\n\n"
       << "[store]\nkind = \"sqlite\"\npath = \"" << store_path << "\"\n\n"
       << extra;
     return dir.write("dmvlog.toml", c.str());

@@ -32,7 +32,7 @@ public:
     // SIGTERM, wait up to timeout; returns the exit code (-1 if it had to be killed).
     int stop(std::chrono::seconds timeout = std::chrono::seconds(30));
     std::string output() const;
-    pid_t pid() const { return pid_; }
+    pid_t pid() const noexcept { return pid_; }
     // Sends a signal (SIGHUP to reload, SIGTERM to stop) without waiting.
     void signal(int sig) const;
     // After signal(SIGTERM): waits for the exit, at most timeout; the exit code (-1 if killed).
@@ -57,7 +57,9 @@ private:
     std::filesystem::path path_;
 };
 
-// A config for one instance on the simulator at port, store at store_path, password from a 0600 file.
+// A config for one instance on the simulator at port, store at store_path, password from a 0600 file; encrypted
+// with the certificate checked against the simulator's test CA (ca_file = test_ca_file(), encrypt and
+// trust_server_certificate left at their defaults), so the simulator must offer TLS (SimOptions::tls).
 std::string agent_config(const TempDir& dir, int port, const std::string& store_path, const std::string& extra = "",
                          const std::string& password = "dmvlog", const std::string& user = "dmvlog");
 

@@ -40,6 +40,35 @@ int find_number_after(const std::string& text, const std::string& prefix) {
 }  // namespace
 
 std::string sim_path() { return DMVLOG_SIM; }
+
+namespace {
+
+struct TlsDir {
+    fs::path path;
+    TlsDir() {
+        path = fs::temp_directory_path() / ("dmvlog-e2e-tls-" + std::to_string(::getpid()));
+        const fs::path sim_dir = fs::path(DMVLOG_SIM).parent_path();
+        const std::string cmd = "/usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); "
+                                "from sim.tds.tls import ensure_certificates; ensure_certificates(sys.argv[2])' '" +
+                                sim_dir.string() + "' '" + path.string() + "'";
+        if (std::system(cmd.c_str()) != 0 || !fs::exists(path / "ca.pem"))
+            throw std::runtime_error("cannot make the test certificates in " + path.string() + " (" + cmd + ")");
+    }
+    ~TlsDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+const TlsDir& tls_dir_once() {
+    static const TlsDir dir;
+    return dir;
+}
+
+}  // namespace
+
+std::string test_tls_dir() { return tls_dir_once().path.string(); }
+std::string test_ca_file() { return (tls_dir_once().path / "ca.pem").string(); }
 std::string scenarios_dir() { return DMVLOG_SCENARIOS; }
 
 void configure_odbc() {
@@ -77,6 +106,11 @@ SimProcess::SimProcess(SimOptions options) {
         argv_s.push_back("0");
     }
     argv_s.insert(argv_s.end(), options.args.begin(), options.args.end());
+    tls_ = options.tls;
+    if (options.tls) {
+        argv_s.push_back("--tls-dir");
+        argv_s.push_back(test_tls_dir());
+    }
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -202,7 +236,7 @@ int SimProcess::stop() noexcept {
 
 std::string SimProcess::connection_string(std::string_view database) const {
     return "Driver=FreeTDS;Server=127.0.0.1;Port=" + std::to_string(port_) + ";TDS_Version=7.4;Database=" +
-           std::string(database) + ";ClientCharset=UTF-8;APP=dmvlog";
+           std::string(database) + ";ClientCharset=UTF-8;APP=dmvlog" + (tls_ ? ";Encryption=require" : "");
 }
 
 std::string SimProcess::connection_string_with_login(std::string_view user, std::string_view password,

@@ -26,6 +26,10 @@ namespace dmvlog::test {
 struct SimOptions {
     std::vector<std::string> args = {"--engine", "selftest"};  // besides --port 0 (and --control-port 0)
     bool control = false;                                      // open a control port
+    // Offer TLS with the test CA's certificate (--tls-dir test_tls_dir()): clients that ask for encryption
+    // get it, and dmvlog checks the certificate against test_ca_file(). false: the simulator answers
+    // "encryption not supported" (for tests of what happens then).
+    bool tls = true;
     std::chrono::seconds startup_timeout{30};
 };
 
@@ -44,8 +48,11 @@ public:
     int control_port() const noexcept { return control_port_; }  // 0 without a control port
     pid_t pid() const noexcept { return pid_; }
 
-    // "Driver=FreeTDS;Server=127.0.0.1;Port=N;TDS_Version=7.4;Database=...;ClientCharset=UTF-8;APP=dmvlog",
-    // without credentials (odbc::Connection::connect takes them separately).
+    // "Driver=FreeTDS;Server=127.0.0.1;Port=N;TDS_Version=7.4;Database=...;ClientCharset=UTF-8;APP=dmvlog;
+    // Encryption=require" (full TLS; FreeTDS 1.3 cannot be given a CA file in a connection string, so these
+    // direct ODBC connections are encrypted without a certificate check; dmvlog's own check goes through a
+    // freetds.conf section, see odbc/tls_settings.h), without credentials (odbc::Connection::connect takes them
+    // separately). Without TLS (SimOptions::tls false) the Encryption key is left out.
     std::string connection_string(std::string_view database = "master") const;
     // The same with UID/PWD for the simulator's login (dmvlog/dmvlog unless given).
     std::string connection_string_with_login(std::string_view user = kUser, std::string_view password = kPassword,
@@ -72,6 +79,7 @@ private:
     pid_t pid_ = -1;
     int port_ = 0;
     int control_port_ = 0;
+    bool tls_ = true;
     std::string log_path_;
     std::thread reader_;
     mutable std::mutex mu_;
@@ -83,6 +91,12 @@ private:
 // Sets ODBCSYSINI to <repository>/tests/odbc, derived from DMVLOG_SIM. Idempotent; call before the first
 // ODBC connect in tests that do not start a simulator.
 void configure_odbc();
+
+// The folder with the simulator's test certificates for this test process (ca.pem, server.pem, server.key),
+// made on first use with the simulator's own code (openssl) and removed at exit; and the CA file in it, which
+// agent_config names as the instance's ca_file.
+std::string test_tls_dir();
+std::string test_ca_file();
 
 // The simulator script (DMVLOG_SIM) and the scenarios folder (DMVLOG_SCENARIOS).
 std::string sim_path();

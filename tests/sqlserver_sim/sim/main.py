@@ -1,10 +1,13 @@
 """Entry point of the simulator.
 
     sqlserver-sim --port N [--scenario FILE] [--speed X] [--seed S] [--control-port M] [--log FILE]
-                  [--engine selftest | sim | MODULE:NAME]
+                  [--engine selftest | sim | MODULE:NAME] [--tls-dir DIR | --tls-cert FILE --tls-key FILE]
 
 Prints `listening on N` (the real port; --port 0 picks a free one) once it accepts clients, then
-`control on M` when a control port was asked for. Each answered query is logged as one line (time, spid,
+`control on M` when a control port was asked for, and `tls ca FILE` when TLS is on with a certificate
+made by the simulator (--tls-dir: a test CA and a server certificate for localhost / 127.0.0.1, made in DIR
+with the openssl command line unless already there). Without --tls-* the simulator answers PRELOGIN with
+encryption "not supported". Each answered query is logged as one line (time, spid,
 first 200 characters, outcome) to --log or stderr. SIGTERM and SIGINT stop it with exit status 0.
 
 Engines: `sim` (the default when --scenario is given) is sim.engine.SimEngine(scenario, speed=, seed=);
@@ -35,7 +38,15 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--log", help="query log file (default: stderr)")
     p.add_argument("--engine", default=None,
                    help="'sim' (default with --scenario), 'selftest' (default without), or MODULE:NAME")
-    return p.parse_args(argv)
+    p.add_argument("--tls-dir", help="offer TLS with a test CA and server certificate kept in (or made in) DIR")
+    p.add_argument("--tls-cert", help="offer TLS with this server certificate (PEM; needs --tls-key)")
+    p.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
+    args = p.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        p.error("--tls-cert and --tls-key go together")
+    if args.tls_dir and args.tls_cert:
+        p.error("--tls-dir and --tls-cert/--tls-key exclude each other")
+    return args
 
 
 def make_engine(args: argparse.Namespace) -> Any:
@@ -71,6 +82,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
+    ca_file = None
+    if args.tls_dir:
+        from .tds.tls import ensure_certificates
+        files = ensure_certificates(args.tls_dir)
+        server.enable_tls(files["server_pem"], files["server_key"])
+        ca_file = files["ca_pem"]
+    elif args.tls_cert:
+        server.enable_tls(args.tls_cert, args.tls_key)
+
     port = server.bind(args.port)
     control = None
     if args.control_port is not None:
@@ -81,8 +101,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"listening on {port}", flush=True)
     if control is not None:
         print(f"control on {control_port}", flush=True)
+    if ca_file is not None:
+        print(f"tls ca {ca_file}", flush=True)
     server.log_text(f"simulator started on port {port}"
-                    + (f", control port {control_port}" if control is not None else ""))
+                    + (f", control port {control_port}" if control is not None else "")
+                    + (", TLS offered" if server.tls_context is not None else ", no TLS"))
     try:
         server.serve()
     finally:

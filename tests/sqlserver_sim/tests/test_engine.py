@@ -132,12 +132,20 @@ class TestLoginAndConnect(EngineCase):
 
 class TestCheck(EngineCase):
     def check_columns(self) -> list[str]:
-        return re.findall(r"\bAS\s+(\w+)\s*[,;]?\s*$", CHECK_SQL, re.M)
+        """The first statement's aliases (the second, per database, is checked below)."""
+        first = CHECK_SQL[:CHECK_SQL.index("utc_offset_minutes;") + len("utc_offset_minutes;")]
+        return re.findall(r"\bAS\s+(\w+)\s*[,;]?\s*$", first, re.M)
 
     def test_check_answers_every_column_of_check_sql(self):
-        [rs] = self.run_sql("/* dmvlog:check */\n" + CHECK_SQL)
+        [rs, dbs] = self.run_sql("/* dmvlog:check */\n" + CHECK_SQL)
         names = [c.name for c in rs.columns]
         self.assertEqual(names, self.check_columns())
+        self.assertEqual([c.name for c in dbs.columns],
+                         ["database_id", "name", "has_access", "has_view_database_state",
+                          "has_view_database_performance_state"])
+        by_name = {r[1]: r for r in dbs.rows}
+        self.assertIn("master", by_name)
+        self.assertEqual(tuple(by_name["master"][2:]), (1, 1, 1))
         row = dict(zip(names, rs.rows[0]))
         types = {c.name: c.type for c in rs.columns}
         self.assertEqual(types["server_utc_time"], "datetime2(7)")
@@ -153,8 +161,10 @@ class TestCheck(EngineCase):
                                          {"name": "weak", "password": "pw", "deny": ["VIEW SERVER STATE"]}]})
         s = agent_session(9010, login="weak")
         self.assertIsNone(e.login(s, "pw"))
-        [rs] = e.execute(s, "/* dmvlog:check */\n" + CHECK_SQL, {})
+        [rs, dbs] = e.execute(s, "/* dmvlog:check */\n" + CHECK_SQL, {})
         row = dict(zip([c.name for c in rs.columns], rs.rows[0]))
+        self.assertTrue(dbs.rows)
+        self.assertTrue(all(r[3] == 0 for r in dbs.rows), "no database state without server state")
         self.assertEqual(row["has_view_server_state"], 0)
         self.assertEqual(row["has_view_server_performance_state"], 0)
         self.assertEqual(row["has_alter_any_event_session"], 1)
@@ -164,7 +174,7 @@ class TestCheck(EngineCase):
     def test_utc_offset(self):
         e = make_engine(server={"utc_offset_minutes": 540})
         s = agent_session()
-        [rs] = e.execute(s, "/* dmvlog:check */\n" + CHECK_SQL, {})
+        [rs, _dbs] = e.execute(s, "/* dmvlog:check */\n" + CHECK_SQL, {})
         row = dict(zip([c.name for c in rs.columns], rs.rows[0]))
         self.assertEqual(row["utc_offset_minutes"], 540)
         self.assertEqual(row["server_utc_time"], START)

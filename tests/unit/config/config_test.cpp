@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 namespace dmvlog::config {
 namespace {
@@ -517,6 +518,89 @@ TEST(ConfigErrors, DigestMistakesNameTheKeyAndLine) {
     EXPECT_THAT(error_of("[digest]\npost = \"https://a/b\"\npost_env = \"X\"\n"),
                 HasSubstr("digest: give at most one of post, post_file and post_env"));
     EXPECT_THAT(error_of("[digest]\nformt = \"html\"\n"), HasSubstr("t.toml:2:1: digest.formt: unknown key; did you mean 'format'?"));
+}
+
+}  // namespace
+}  // namespace dmvlog::config
+
+namespace dmvlog::config {
+namespace {
+
+std::string kInstanceText() {
+    return "[[instance]]\nname = \"a\"\nconnection = \"Driver=FreeTDS;Server=h;Port=1433\"\n";
+}
+
+TEST(ConfigSecurity, EncryptionKeysDefaultToOnAndChecked) {
+    const Config cfg = parse(kInstanceText(), "t.toml");
+    ASSERT_EQ(cfg.instances.size(), 1u);
+    EXPECT_TRUE(cfg.instances[0].encrypt);
+    EXPECT_FALSE(cfg.instances[0].trust_server_certificate);
+    EXPECT_EQ(cfg.instances[0].ca_file, "");
+    const Config off = parse(kInstanceText() + "encrypt = false\ntrust_server_certificate = true\nca_file = \"ca.pem\"\n",
+                             "t.toml");
+    EXPECT_FALSE(off.instances[0].encrypt);
+    EXPECT_TRUE(off.instances[0].trust_server_certificate);
+    EXPECT_EQ(off.instances[0].ca_file, "ca.pem");
+    EXPECT_THAT(error_of(kInstanceText() + "encrypt = \"yes\"\n"), HasSubstr("encrypt"));
+}
+
+TEST(ConfigSecurity, DatabaseNamesInListsAreValidated) {
+    EXPECT_THAT(error_of(kInstanceText() + "include_databases = [\"ok\", \"bad\\nname\"]\n"),
+                HasSubstr("database name \"bad\nname\" contains a control character"));
+    EXPECT_THAT(error_of(kInstanceText() + "exclude_databases = [\"\"]\n"), HasSubstr("must not be empty"));
+    EXPECT_EQ(error_of(kInstanceText() + "include_databases = [\"a]b\", \"受注管理\"]\n"), "<no error>");
+}
+
+class ConfigFileMode : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() / ("dmvlog-cfgmode-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    std::string write(const std::string& text, std::filesystem::perms mode) {
+        const auto p = dir_ / "dmvlog.toml";
+        std::ofstream(p) << text;
+        std::filesystem::permissions(p, mode);
+        return p.string();
+    }
+    std::filesystem::path dir_;
+};
+
+TEST_F(ConfigFileMode, AWorldReadableFileWithASecretIsRefusedNamingFileModeAndKey) {
+    using P = std::filesystem::perms;
+    const auto p = write(kInstanceText() + "\n[digest]\npost = \"https://hooks.example/T0KEN\"\n",
+                         P::owner_read | P::owner_write | P::group_read | P::others_read);
+    try {
+        load_file(p);
+        FAIL() << "a world-readable file with a secret must be refused";
+    } catch (const ConfigError& e) {
+        const std::string m = e.what();
+        EXPECT_THAT(m, HasSubstr(p));
+        EXPECT_THAT(m, HasSubstr("mode 0644"));
+        EXPECT_THAT(m, HasSubstr("digest.post"));
+        EXPECT_THAT(m, Not(HasSubstr("T0KEN"))) << "the secret itself is not repeated";
+    }
+    // the same file readable by its owner only is fine
+    std::filesystem::permissions(p, P::owner_read | P::owner_write);
+    EXPECT_NO_THROW(load_file(p));
+}
+
+TEST_F(ConfigFileMode, AWorldReadableFileWithoutSecretsIsFineAndAWritableOneWarns) {
+    using P = std::filesystem::perms;
+    const auto p = write(kInstanceText(), P::owner_read | P::owner_write | P::group_read | P::others_read);
+    EXPECT_TRUE(load_file(p).warnings.empty());
+    std::filesystem::permissions(p, P::owner_read | P::owner_write | P::group_read | P::group_write | P::others_read);
+    const Config cfg = load_file(p);
+    ASSERT_EQ(cfg.warnings.size(), 1u);
+    EXPECT_THAT(cfg.warnings[0], HasSubstr("mode 0664"));
+    EXPECT_THAT(cfg.warnings[0], HasSubstr(p));
+}
+
+TEST_F(ConfigFileMode, ARelativeCaFileIsTakenAgainstTheConfigFolder) {
+    using P = std::filesystem::perms;
+    const auto p = write(kInstanceText() + "ca_file = \"tls/ca.pem\"\n", P::owner_read | P::owner_write);
+    EXPECT_EQ(load_file(p).instances[0].ca_file, (dir_ / "tls/ca.pem").string());
 }
 
 }  // namespace

@@ -42,6 +42,9 @@ TEST(ExampleConfig, ShowsTheDefaults) {
     EXPECT_EQ(cfg.instances[0].lock_timeout, default_instance.lock_timeout);
     EXPECT_TRUE(cfg.instances[0].include_databases.empty());
     EXPECT_TRUE(cfg.instances[0].exclude_databases.empty());
+    EXPECT_EQ(cfg.instances[0].encrypt, default_instance.encrypt);
+    EXPECT_EQ(cfg.instances[0].trust_server_certificate, default_instance.trust_server_certificate);
+    EXPECT_EQ(cfg.instances[0].ca_file, default_instance.ca_file);
     EXPECT_EQ(cfg.store.kind, defaults.store.kind);
     EXPECT_EQ(cfg.store.path, defaults.store.path);
     EXPECT_EQ(cfg.store.busy_timeout, defaults.store.busy_timeout);
@@ -60,7 +63,8 @@ TEST(ExampleConfig, ShowsTheDefaults) {
 TEST(ExampleConfig, MentionsEveryKey) {
     const std::string text = read_text(kExample);
     for (const char* key : {"name", "connection", "user", "password_file", "password_env", "password_credential",
-                            "login_timeout", "lock_timeout", "include_databases", "exclude_databases", "kind", "path",
+                            "login_timeout", "lock_timeout", "include_databases", "exclude_databases", "encrypt",
+                            "trust_server_certificate", "ca_file", "kind", "path",
                             "busy_timeout", "level", "time_zone", "splay", "enabled", "interval", "timeout",
                             "retention", "params", "format", "out", "post", "post_file", "post_env", "post_timeout",
                             "post_retries", "top"}) {

@@ -13,7 +13,7 @@ import traceback
 from typing import TYPE_CHECKING, Any, Optional
 
 from .. import results as R
-from . import login7, packets as P, prelogin, rpc, tokens as K
+from . import login7, packets as P, prelogin, rpc, tls, tokens as K
 from .datatypes import DEFAULT_COLLATION, WireTypeError
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ class Connection:
         self.next_handle = 1
         self.told_database = "master"
         self.closed = False
+        self.encryption = "none"  # "full" (every packet in TLS), "login" (LOGIN7 only) or "none"
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -102,13 +103,31 @@ class Connection:
         if ptype == P.PRELOGIN:
             opts = prelogin.parse(payload)
             enc = opts.get(prelogin.ENCRYPTION, b"\x00")
-            if enc and enc[0] == prelogin.ENCRYPT_REQ:
-                self.server.log_text(f"spid {self.spid}: client requires encryption, which is not supported")
-            self.writer.send(prelogin.reply(self.server.version, self.spid))
-            ptype, _status, payload = self.reader.read_message()
-        if ptype != P.LOGIN7:
-            self.server.log_text(f"spid {self.spid}: expected LOGIN7, got packet type 0x{ptype:02x}")
-            return False
+            client_enc = enc[0] if enc else prelogin.ENCRYPT_OFF
+            ctx = self.server.tls_context
+            answer = prelogin.negotiate(client_enc, ctx is not None)
+            if client_enc in (prelogin.ENCRYPT_ON, prelogin.ENCRYPT_REQ) and answer == prelogin.ENCRYPT_NOT_SUP:
+                self.server.log_text(f"spid {self.spid}: client requires encryption, which is not supported "
+                                     "(start the simulator with --tls-dir or --tls-cert/--tls-key)")
+            self.writer.send(prelogin.reply(self.server.version, self.spid, answer))
+            if answer != prelogin.ENCRYPT_NOT_SUP:
+                assert ctx is not None
+                try:
+                    secure = tls.handshake(ctx, self.sock, self.reader, self.writer)
+                except tls.TlsError as e:
+                    self.server.log_text(f"spid {self.spid}: TLS handshake failed: {e}")
+                    return False
+                plain_reader, plain_writer = self.reader, self.writer
+                self.reader = P.PacketReader(secure)  # type: ignore[arg-type]
+                self.writer = P.PacketWriter(secure, spid=0)  # type: ignore[arg-type]
+                ptype, _status, payload = self.reader.read_message()
+                if answer == prelogin.ENCRYPT_OFF:  # login-only: plain again after LOGIN7
+                    self.reader, self.writer = plain_reader, plain_writer
+                    self.encryption = "login"
+                else:
+                    self.encryption = "full"
+            else:
+                ptype, _status, payload = self.reader.read_message()
         login = login7.parse(payload)
         session = R.Session(spid=self.spid, login=login.user_name, database=login.database or "master",
                             app_name=login.app_name, host_name=login.host_name)
@@ -138,8 +157,8 @@ class Connection:
         ]
         self.writer.send(b"".join(reply))
         self.writer.packet_size = packet_size
-        self.server.log_query(self.spid, f"LOGIN {login.user_name} app={login.app_name!r} db={session.database}",
-                              "ok")
+        self.server.log_query(self.spid, f"LOGIN {login.user_name} app={login.app_name!r} db={session.database} "
+                                         f"encryption={self.encryption}", "ok")
         return True
 
     def _collation(self) -> bytes:

@@ -29,12 +29,24 @@ def parse(payload: bytes) -> dict[int, bytes]:
     return options
 
 
-def reply(version: tuple[int, int, int], thread_id: int = 0) -> bytes:
-    """The server's PRELOGIN answer: our version, encryption not supported, no MARS."""
+def negotiate(client: int, server_has_tls: bool) -> int:
+    """Our ENCRYPTION answer to the client's: without a certificate always "not supported"; with one, full
+    TLS (ENCRYPT_ON) when the client asks for it (ON or REQ), login-only TLS (ENCRYPT_OFF) when the client
+    offers it (OFF), none when the client cannot (NOT_SUP). The same choices SQL Server makes when it does
+    not force encryption."""
+    if not server_has_tls or client == ENCRYPT_NOT_SUP:
+        return ENCRYPT_NOT_SUP
+    if client in (ENCRYPT_ON, ENCRYPT_REQ):
+        return ENCRYPT_ON
+    return ENCRYPT_OFF
+
+
+def reply(version: tuple[int, int, int], thread_id: int = 0, encryption: int = ENCRYPT_NOT_SUP) -> bytes:
+    """The server's PRELOGIN answer: our version, the encryption choice, no MARS."""
     major, minor, build = version
     entries = [
         (VERSION, bytes([major, minor]) + struct.pack(">HH", build, 0)),
-        (ENCRYPTION, bytes([ENCRYPT_NOT_SUP])),
+        (ENCRYPTION, bytes([encryption])),
         (INSTOPT, b"\x00"),
         (THREADID, struct.pack(">I", thread_id)),
         (MARS, b"\x00"),

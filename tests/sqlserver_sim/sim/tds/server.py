@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as _dt
 import select
 import socket
+import ssl
 import threading
 from typing import Any, Optional, TextIO
 
+from . import tls
 from .connection import Connection
 
 DEFAULT_VERSION = (16, 0, 4135)  # SQL Server 2022
@@ -49,6 +51,11 @@ class Server:
         self.connections: set[Connection] = set()
         self.spid_counter = 50
         self.stopping = threading.Event()
+        self.tls_context: Optional[ssl.SSLContext] = None  # set by enable_tls: TLS offered to clients
+
+    def enable_tls(self, cert_file: str, key_file: str) -> None:
+        """Offer TLS with this certificate and key (PEM files); raises ssl.SSLError / OSError if unusable."""
+        self.tls_context = tls.server_context(cert_file, key_file)
 
     # ------------------------------------------------------------------ engine
 
@@ -104,7 +111,8 @@ class Server:
         with self.conn_lock:
             conns = list(self.connections)
         return [{"spid": c.spid, "login": c.session.login if c.session else None,
-                 "app_name": c.session.app_name if c.session else None} for c in conns]
+                 "app_name": c.session.app_name if c.session else None, "encryption": c.encryption}
+                for c in conns]
 
     # ------------------------------------------------------------------ listening
 
