@@ -61,6 +61,11 @@ int cmd_collect(const Args& args) {
             std::fprintf(stderr, "dmvlog collect: %zu snapshot(s) could not be written: %s\n", ws.queued, ws.last_error.c_str());
             return exit_runtime;
         }
+        if (ws.spool_records > 0) {
+            std::fprintf(stderr, "dmvlog collect: %llu record(s) kept in the spool for the next run: %s\n",
+                         static_cast<unsigned long long>(ws.spool_records), ws.last_error.c_str());
+            return exit_runtime;
+        }
         return failed ? exit_runtime : exit_ok;
     } catch (const config::ConfigError& e) {
         std::fprintf(stderr, "dmvlog collect: configuration error: %s\n", e.what());
@@ -115,8 +120,10 @@ int cmd_run(const Args& args) {
         pthread_kill(signals.native_handle(), SIGTERM);
         signals.join();
         auto ws = service.writer().stats();
-        spdlog::info("stopped: {} snapshots written, {} duplicates skipped, {} write failures", ws.written, ws.duplicates,
-                     ws.failures);
+        spdlog::info("stopped: {} snapshots written, {} duplicates skipped, {} write failures; spool: {} record(s) "
+                     "({} bytes) waiting, {} evicted, {} corrupt",
+                     ws.written, ws.duplicates, ws.failures, ws.spool_records, ws.spool_bytes, ws.spool_evicted,
+                     ws.spool_corrupt);
         return ws.queued ? exit_runtime : exit_ok;
     } catch (const config::ConfigError& e) {
         spdlog::error("configuration error: {}", e.what());
