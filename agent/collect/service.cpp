@@ -149,9 +149,10 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
     pool.shutdown();
     for (auto& s : sources_) s->on_connect(nullptr);
     writer_->stop(drain_timeout);   // what the store cannot take within it stays in the spool
-    if (auto ws = writer_->stats(); ws.queued > 0)
+    const auto ws = writer_->stats();
+    if (ws.queued > 0)
         spdlog::error("stopping: {} item(s) could not be written within {} ms", ws.queued, drain_timeout.count());
-    else if (ws.spool_records > 0)
+    if (ws.spool_records > 0)
         spdlog::warn("stopping: {} record(s) kept in the spool {} for the next start ({})", ws.spool_records,
                      cfg_.spool.dir, ws.last_error.empty() ? "not written yet" : ws.last_error);
     for (const auto& c : controls) {

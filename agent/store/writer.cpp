@@ -134,8 +134,10 @@ void Writer::loop() {
         cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || spool_waiting(); });
         if (stopping_) {
             if (spool_ && (failing_ || spool_waiting())) {
-                // What waits in memory goes behind the spool's records, for the next start.
+                // What waits in memory goes behind the spool's records, for the next start; purge steps go
+                // (the next start's retention submits them again).
                 spill(lock);
+                std::erase_if(queue_, [](const Item& i) { return i.purge.has_value(); });
                 drained_.notify_all();
                 return;
             }
@@ -230,7 +232,10 @@ void Writer::loop() {
             }
         }
         if (stopping_) {
-            if (spool_) spill(lock);
+            if (spool_) {
+                spill(lock);
+                std::erase_if(queue_, [](const Item& i) { return i.purge.has_value(); });
+            }
             drained_.notify_all();
             return;
         }

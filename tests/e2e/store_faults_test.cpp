@@ -114,7 +114,7 @@ std::map<std::string, Tally> check_exactly_once(const std::string& db, const Sim
         const long long distinct = s.scalar("SELECT count(DISTINCT collected_at) FROM snapshots WHERE collector = '" + c + "'");
         const long long ok_runs = s.scalar("SELECT count(*) FROM collector_runs WHERE collector = '" + c + "' AND status = 'ok'");
         const long long data_rows = s.scalar("SELECT count(*) FROM \"" + c + "\"");
-        const long long run_rows = s.scalar("SELECT coalesce(sum(rows), 0) FROM collector_runs WHERE collector = '" + c +
+        const long long run_rows = s.scalar("SELECT coalesce(sum(row_count), 0) FROM collector_runs WHERE collector = '" + c +
                                             "' AND status = 'ok'");
         t.duplicated = (t.stored - distinct) + (ok_runs - t.stored) + (data_rows - run_rows);
         t.lost = t.answered - t.stored;

@@ -1,6 +1,7 @@
 #include "agent/store/spool.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -132,8 +133,20 @@ TEST_F(SpoolTest, ManySegmentsKeepTheirOrder) {
 
 TEST_F(SpoolTest, ASecondProcessCannotOpenTheSameSpool) {
     Spool spool(options());
-    // flock locks belong to the open file description, so a second open in this process conflicts as well.
-    EXPECT_THROW(Spool second(options()), SpoolError);
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        try {
+            Spool second(options());
+        } catch (const SpoolError&) {
+            ::_exit(7);
+        }
+        ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 7) << "a second process opened a spool in use";
 }
 
 TEST_F(SpoolTest, TornTailIsCutOffAndTheGoodPrefixKept) {
