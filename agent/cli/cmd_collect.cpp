@@ -59,6 +59,11 @@ int cmd_collect(const Args& args) {
             std::fprintf(stderr, "dmvlog collect: %zu snapshot(s) could not be written: %s\n", ws.queued, ws.last_error.c_str());
             return exit_runtime;
         }
+        if (ws.spool_records > 0) {
+            std::fprintf(stderr, "dmvlog collect: %llu record(s) kept in the spool for the next run: %s\n",
+                         static_cast<unsigned long long>(ws.spool_records), ws.last_error.c_str());
+            return exit_runtime;
+        }
         return failed ? exit_runtime : exit_ok;
     } catch (const config::ConfigError& e) {
         std::fprintf(stderr, "dmvlog collect: configuration error: %s\n", e.what());

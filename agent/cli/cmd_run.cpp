@@ -208,8 +208,10 @@ int cmd_run(const Args& args) {
                 stopping = ctl.stop;
             }
             auto ws = svc->writer().stats();
-            spdlog::info("stopped: {} snapshots written, {} duplicates skipped, {} write failures", ws.written,
-                         ws.duplicates, ws.failures);
+            spdlog::info("stopped: {} snapshots written, {} duplicates skipped, {} write failures; spool: {} record(s) "
+                         "({} bytes) waiting, {} evicted, {} corrupt",
+                         ws.written, ws.duplicates, ws.failures, ws.spool_records, ws.spool_bytes, ws.spool_evicted,
+                         ws.spool_corrupt);
             svc.reset();
             st.reset();
             if (stopping || !next) {

@@ -19,7 +19,19 @@ Service::Service(const config::Config& cfg, std::vector<CollectorDecl> decls, od
     for (const auto& d : decls_)
         if (!d.is_xe()) tables.push_back(store::table_spec(d));  // XE kinds: the tables of 003_blocking.sql
     store_.install(tables);
-    writer_ = std::make_unique<store::Writer>(store_);
+    std::unique_ptr<store::Spool> spool;
+    if (cfg_.spool.enabled) {
+        store::Spool::Options o;
+        o.dir = cfg_.spool.dir.empty() ? std::filesystem::path(config::resolve_state_dir(cfg_)) / "spool"
+                                       : std::filesystem::path(cfg_.spool.dir);
+        o.max_bytes = cfg_.spool.max_bytes;
+        try {
+            spool = std::make_unique<store::Spool>(o);
+        } catch (const store::SpoolError& e) {
+            spdlog::error("{}; running without a spool (writes the store refuses wait in memory)", e.what());
+        }
+    }
+    writer_ = std::make_unique<store::Writer>(store_, std::move(spool));
     auto* xe_store = dynamic_cast<store::XeStore*>(&store_);
     for (const auto& inst : cfg_.instances) {
         std::string password = config::resolve_password(inst, cfg_.source);
@@ -151,8 +163,13 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(stop_at + drain_timeout * 9 / 10 -
                                                                       std::chrono::steady_clock::now());
     if (left < std::chrono::milliseconds(100)) left = std::chrono::milliseconds(100);
-    if (!writer_->flush(left))
-        spdlog::error("stopping: {} item(s) could not be written within {} ms", writer_->stats().queued, drain_timeout.count());
+    writer_->stop(left);   // what the store cannot take within it stays in the spool
+    const auto ws = writer_->stats();
+    if (ws.queued > 0)
+        spdlog::error("stopping: {} item(s) could not be written within {} ms", ws.queued, drain_timeout.count());
+    if (ws.spool_records > 0)
+        spdlog::warn("stopping: {} record(s) kept in the spool {} for the next start ({})", ws.spool_records,
+                     cfg_.spool.dir, ws.last_error.empty() ? "not written yet" : ws.last_error);
     for (const auto& c : controls) {
         auto st = scheduler.stats(c->id);
         if (st.skipped_busy > 0 || st.missed > 0)

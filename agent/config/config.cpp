@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "agent/config/toml_reader.h"
@@ -96,7 +98,8 @@ std::string format_duration(std::chrono::milliseconds d) {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"instance", "store", "logging", "agent", "xe", "digest", "collectors"};
+const std::vector<std::string> kTopKeys = {"instance", "store", "logging", "agent", "xe", "digest", "spool", "collectors"};
+const std::vector<std::string> kSpoolKeys = {"enabled", "dir", "max_bytes"};
 const std::vector<std::string> kDigestKeys = {"format", "out", "post", "post_file", "post_env", "post_timeout", "post_retries", "top"};
 const std::vector<std::string> kXeKeys = {"session", "path", "max_file_size_mb", "max_rollover_files", "ring_buffer_session"};
 const std::vector<std::string> kInstanceKeys = {
@@ -204,6 +207,7 @@ public:
             else if (key == "agent") agent(*v, cfg.agent);
             else if (key == "xe") xe(*v, cfg.xe);
             else if (key == "digest") digest(*v, cfg.digest);
+            else if (key == "spool") spool(*v, cfg.spool);
             else if (key == "collectors") collectors(*v, cfg);
         }
         return cfg;
@@ -468,6 +472,42 @@ private:
         if (sources > 1) r_.fail(node.source(), "digest", "give at most one of post, post_file and post_env");
     }
 
+    void spool(const toml::node& node, Spool& s) {
+        const auto& t = r_.table(node, "spool");
+        r_.check_keys(t, "spool", kSpoolKeys);
+        if (const auto* v = t.get("enabled")) s.enabled = r_.boolean(*v, "spool.enabled");
+        if (const auto* v = t.get("dir")) s.dir = r_.nonempty_string(*v, "spool.dir");
+        if (const auto* v = t.get("max_bytes")) {
+            // An integer (bytes) or a string with a unit: "64KiB", "256MiB", "2GiB".
+            std::optional<std::uint64_t> bytes;
+            if (v->is_integer()) {
+                auto n = v->as_integer()->get();
+                if (n > 0) bytes = static_cast<std::uint64_t>(n);
+            } else if (v->is_string()) {
+                bytes = parse_byte_size(v->as_string()->get());
+            }
+            if (!bytes) r_.fail(v->source(), "spool.max_bytes", "expected a size in bytes (262144) or with a unit (\"64KiB\", \"256MiB\", \"2GiB\")");
+            if (*bytes < (64u << 10) || *bytes > (1ull << 40)) r_.fail(v->source(), "spool.max_bytes", "must be 64KiB to 1TiB");
+            s.max_bytes = *bytes;
+        }
+    }
+
+    static std::optional<std::uint64_t> parse_byte_size(std::string_view text) {
+        std::uint64_t n = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+        if (ec != std::errc{} || end == text.data()) return std::nullopt;
+        const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+        int shift = 0;
+        if (unit == "" || unit == "B") shift = 0;
+        else if (unit == "KiB") shift = 10;
+        else if (unit == "MiB") shift = 20;
+        else if (unit == "GiB") shift = 30;
+        else if (unit == "TiB") shift = 40;
+        else return std::nullopt;
+        if (n == 0 || n > (std::numeric_limits<std::uint64_t>::max() >> shift)) return std::nullopt;
+        return n << shift;
+    }
+
     void collectors(const toml::node& node, Config& cfg) {
         const auto& t = r_.table(node, "collectors");
         for (const auto& [k, v] : detail::in_file_order(t)) {
@@ -548,6 +588,9 @@ Config load_file(const std::filesystem::path& path, const std::vector<std::strin
     if (!cfg.agent.state_dir.empty() && std::filesystem::path(cfg.agent.state_dir).is_relative())
         cfg.agent.state_dir = (config_dir / cfg.agent.state_dir).lexically_normal().string();
     cfg.agent.state_dir = resolve_state_dir(cfg);
+    if (cfg.spool.dir.empty()) cfg.spool.dir = (std::filesystem::path(cfg.agent.state_dir) / "spool").string();
+    else if (std::filesystem::path(cfg.spool.dir).is_relative())
+        cfg.spool.dir = (config_dir / cfg.spool.dir).lexically_normal().string();
     return cfg;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -108,6 +109,13 @@ struct Digest {
     int top = 5;                      // rows per list
 };
 
+// The disk spool: snapshots the store cannot take yet wait there, in order (docs/operations.md, "Spool").
+struct Spool {
+    bool enabled = true;
+    std::string dir;                  // "" = <agent.state_dir>/spool; load_file resolves it
+    std::uint64_t max_bytes = 256ull << 20;   // beyond it the oldest segment is evicted
+};
+
 struct Config {
     std::string source;               // file the configuration came from ("" for built-in defaults)
     std::vector<Instance> instances;
@@ -116,6 +124,7 @@ struct Config {
     Agent agent;
     Xe xe;
     Digest digest;
+    Spool spool;
     std::map<std::string, CollectorOverride> collectors;
     // Problems that do not stop the agent, formatted like ConfigError::what(); the caller logs them (a
     // configuration file that others may write to; a collector timeout longer than its interval is reported

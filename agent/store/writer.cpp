@@ -2,38 +2,48 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "agent/core/backoff.h"
 #include "agent/core/time_format.h"
 
 namespace dmvlog::store {
 
-Writer::Writer(Store& store, std::size_t max_queue) : store_(store), max_queue_(max_queue ? max_queue : 1) {
+Writer::Writer(Store& store, std::size_t max_queue) : Writer(store, nullptr, max_queue) {}
+
+Writer::Writer(Store& store, std::unique_ptr<Spool> spool, std::size_t max_queue)
+    : store_(store), spool_(std::move(spool)), max_queue_(max_queue ? max_queue : 1) {
     thread_ = std::thread([this] { loop(); });
 }
 
 Writer::~Writer() { stop(std::chrono::milliseconds(0)); }
 
-void Writer::submit(Snapshot snapshot, RunRecord run) {
-    {
-        std::lock_guard lock(mu_);
-        if (queue_.size() >= max_queue_) {
-            queue_.pop_front();
-            ++stats_.dropped;
-            spdlog::error("store writer: queue full ({} items), dropped the oldest snapshot", max_queue_);
-        }
-        queue_.push_back(Item{std::move(snapshot), std::move(run)});
-    }
-    cv_.notify_one();
-}
+void Writer::submit(Snapshot snapshot, RunRecord run) { enqueue(Item{std::move(snapshot), std::move(run)}); }
 
-void Writer::submit(RunRecord run) {
+void Writer::submit(RunRecord run) { enqueue(Item{std::nullopt, std::move(run)}); }
+
+void Writer::enqueue(Item item) {
     {
         std::lock_guard lock(mu_);
+        // While the store fails and everything older is on disk already, the item goes straight to the spool:
+        // it does not wait in memory for the writer's next attempt (and a kill -9 does not lose it).
+        const bool older_in_memory = std::any_of(queue_.begin(), queue_.end(), [](const Item& i) { return !i.purge; });
+        if (spool_ && failing_ && !spool_failing_ && !older_in_memory) {
+            try {
+                spool_->append(SpoolRecord{item.snapshot, item.run});
+                return;
+            } catch (const std::exception& e) {
+                spool_failing_ = true;
+                spdlog::error("store writer: the spool cannot take snapshots ({}); they wait in memory (at most {} items)",
+                              e.what(), max_queue_);
+            }
+        }
         if (queue_.size() >= max_queue_) {
             queue_.pop_front();
             ++stats_.dropped;
+            spdlog::error("store writer: queue full ({} items), dropped the oldest item", max_queue_);
         }
-        queue_.push_back(Item{std::nullopt, std::move(run)});
+        queue_.push_back(std::move(item));
     }
     cv_.notify_one();
 }
@@ -53,12 +63,16 @@ void Writer::submit_purge(std::string collector, std::string table, Timestamp cu
 
 bool Writer::flush(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
-    return drained_.wait_for(lock, timeout, [this] { return queue_.empty() && !busy_; });
+    return drained_.wait_for(lock, timeout, [this] { return drained(); });
 }
 
 void Writer::stop(std::chrono::milliseconds timeout) {
     if (!thread_.joinable()) return;
-    flush(timeout);
+    {
+        // While the store fails, waiting is pointless with a spool: what is left goes there.
+        std::unique_lock lock(mu_);
+        drained_.wait_for(lock, timeout, [this] { return drained() || (spool_ && failing_ && !spool_failing_); });
+    }
     {
         std::lock_guard lock(mu_);
         stopping_ = true;
@@ -71,27 +85,98 @@ Writer::Stats Writer::stats() const {
     std::lock_guard lock(mu_);
     Stats s = stats_;
     s.queued = queue_.size();
+    if (spool_) {
+        const auto sp = spool_->stats();
+        s.spool_records = sp.records;
+        s.spool_bytes = sp.bytes;
+        s.spool_evicted = sp.evicted;
+        s.spool_corrupt = sp.corrupt;
+    }
     return s;
+}
+
+void Writer::spill(std::unique_lock<std::mutex>& lock) {
+    for (;;) {
+        auto it = std::find_if(queue_.begin(), queue_.end(), [](const Item& i) { return !i.purge; });
+        if (it == queue_.end()) return;
+        Item item = std::move(*it);
+        queue_.erase(it);
+        busy_ = true;
+        lock.unlock();
+        std::string error;
+        try {
+            spool_->append(SpoolRecord{std::move(item.snapshot), std::move(item.run)});
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        lock.lock();
+        busy_ = false;
+        if (error.empty()) {
+            spool_failing_ = false;
+            continue;
+        }
+        // The spool cannot take it either (disk full, say): it waits in memory, at the front, as without a spool.
+        // The spool's append moved the record out only on success, so nothing was lost.
+        if (!spool_failing_)
+            spdlog::error("store writer: the spool cannot take snapshots ({}); they wait in memory (at most {} items)",
+                          error, max_queue_);
+        spool_failing_ = true;
+        queue_.push_front(std::move(item));
+        return;
+    }
 }
 
 void Writer::loop() {
     Backoff backoff(std::chrono::milliseconds(200), std::chrono::milliseconds(10000));
     std::unique_lock lock(mu_);
+    std::uint64_t replayed = 0;
     for (;;) {
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping and drained
-        if (stopping_ && stats_.failures > 0 && !stats_.last_error.empty()) return;  // store still failing at stop
-        Item item = std::move(queue_.front());
-        queue_.pop_front();
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || spool_waiting(); });
+        if (stopping_) {
+            if (spool_ && (failing_ || spool_waiting())) {
+                // What waits in memory goes behind the spool's records, for the next start; purge steps go
+                // (the next start's retention submits them again).
+                spill(lock);
+                std::erase_if(queue_, [](const Item& i) { return i.purge.has_value(); });
+                drained_.notify_all();
+                return;
+            }
+            if (queue_.empty()) return;   // stopping and drained
+            if (failing_) return;         // store still failing at stop
+        }
+        // The spool goes first: it holds what is older than anything in memory.
+        const bool from_spool = spool_waiting();
+        Item item;
+        std::optional<SpoolRecord> record;
+        if (from_spool) {
+            if (failing_) spill(lock);   // while the store fails, new items follow the spool's records on disk
+            busy_ = true;
+            lock.unlock();
+            record = spool_->front();
+            lock.lock();
+            busy_ = false;
+            if (!record) continue;   // it held only unreadable records (dropped and counted)
+        } else {
+            item = std::move(queue_.front());
+            queue_.pop_front();
+        }
         busy_ = true;
         lock.unlock();
         std::string error;
         bool duplicate = false;
         PurgeResult purged;
         try {
-            if (item.purge) purged = store_.purge(item.purge->collector, item.purge->table, item.purge->cutoff, 20);
-            else if (item.snapshot) duplicate = !store_.write(*item.snapshot, item.run);
-            else store_.record_run(item.run);
+            if (record) {
+                if (record->snapshot) duplicate = !store_.write(*record->snapshot, record->run);
+                else store_.record_run(record->run);
+                spool_->pop();   // acknowledged only once the store committed it
+            } else if (item.purge) {
+                purged = store_.purge(item.purge->collector, item.purge->table, item.purge->cutoff, 20);
+            } else if (item.snapshot) {
+                duplicate = !store_.write(*item.snapshot, item.run);
+            } else {
+                store_.record_run(item.run);
+            }
         } catch (const std::exception& e) {
             error = e.what();
         }
@@ -111,23 +196,49 @@ void Writer::loop() {
                              item.purge->collector, total.snapshots, total.rows, total.runs,
                              format_timestamp(item.purge->cutoff));
             }
-            if (queue_.empty()) drained_.notify_all();
+            if (drained()) drained_.notify_all();
             continue;
         }
         if (error.empty()) {
             backoff.reset();
+            failing_ = false;
             stats_.last_error.clear();
-            if (!item.snapshot) ++stats_.runs;
+            const bool snapshot = record ? record->snapshot.has_value() : item.snapshot.has_value();
+            if (!snapshot) ++stats_.runs;
             else if (duplicate) ++stats_.duplicates;
             else ++stats_.written;
-            if (queue_.empty()) drained_.notify_all();
+            if (record) {
+                ++replayed;
+                if (!spool_waiting()) {
+                    spdlog::info("spool: {} record(s) written to the store from the spool; it is empty", replayed);
+                    replayed = 0;
+                }
+            }
+            if (drained()) drained_.notify_all();
             continue;
         }
-        // Keep the item at the front and retry after a pause (or give up at stop).
         ++stats_.failures;
         stats_.last_error = error;
-        queue_.push_front(std::move(item));
-        if (stopping_) return;
+        failing_ = true;
+        drained_.notify_all();
+        if (!record) {
+            // Keep the item at the front; with a spool, it and everything after it go to disk.
+            const bool to_spool = spool_ && !item.purge;
+            queue_.push_front(std::move(item));
+            if (to_spool) {
+                spdlog::warn("store write failed: {}; snapshots go to the spool in {} until the store takes them",
+                             error, spool_->dir().string());
+                spill(lock);
+            }
+        }
+        if (stopping_) {
+            if (spool_) {
+                spill(lock);
+                std::erase_if(queue_, [](const Item& i) { return i.purge.has_value(); });
+            }
+            drained_.notify_all();
+            return;
+        }
         auto wait = backoff.next();
         spdlog::warn("store write failed, retrying in {} ms: {}", wait.count(), error);
         cv_.wait_for(lock, wait, [this] { return stopping_; });

@@ -119,6 +119,14 @@ int AgentProcess::stop(std::chrono::seconds timeout) {
     return rc;
 }
 
+void AgentProcess::kill_hard() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+}
+
 std::string AgentProcess::output() const { return slurp(log_path_); }
 
 TempDir::TempDir() {

@@ -136,7 +136,7 @@ TEST(ConfigErrors, UnknownKeySuggestsTheNearest) {
               "(allowed keys: enabled, interval, timeout, retention, params)");
     EXPECT_EQ(error_of("[[instances]]\nname = \"a\"\n"),
               "t.toml:1:3: instances: unknown key; did you mean 'instance'? "
-              "(allowed keys: instance, store, logging, agent, xe, digest, collectors)");
+              "(allowed keys: instance, store, logging, agent, xe, digest, spool, collectors)");
     EXPECT_THAT(error_of(kInstance + "pasword_file = \"/x\"\n"),
                 HasSubstr("t.toml:4:1: instance[0].pasword_file: unknown key; did you mean 'password_file'?"));
     EXPECT_THAT(error_of("[agent]\ntimezone = \"UTC\"\n"),
@@ -518,6 +518,36 @@ TEST(ConfigErrors, DigestMistakesNameTheKeyAndLine) {
     EXPECT_THAT(error_of("[digest]\npost = \"https://a/b\"\npost_env = \"X\"\n"),
                 HasSubstr("digest: give at most one of post, post_file and post_env"));
     EXPECT_THAT(error_of("[digest]\nformt = \"html\"\n"), HasSubstr("t.toml:2:1: digest.formt: unknown key; did you mean 'format'?"));
+}
+
+TEST(ConfigParse, SpoolSection) {
+    const Config defaults = parse("", "t.toml");
+    EXPECT_TRUE(defaults.spool.enabled);
+    EXPECT_EQ(defaults.spool.max_bytes, 256ull << 20);
+    EXPECT_EQ(defaults.spool.dir, "");
+    const Config c = parse("[spool]\nenabled = false\ndir = \"/srv/spool\"\nmax_bytes = 1048576\n", "t.toml");
+    EXPECT_FALSE(c.spool.enabled);
+    EXPECT_EQ(c.spool.dir, "/srv/spool");
+    EXPECT_EQ(c.spool.max_bytes, 1048576u);
+    EXPECT_EQ(parse("[spool]\nmax_bytes = \"64KiB\"\n", "t.toml").spool.max_bytes, 64u << 10);
+    EXPECT_EQ(parse("[spool]\nmax_bytes = \"2GiB\"\n", "t.toml").spool.max_bytes, 2ull << 30);
+}
+
+TEST(ConfigErrors, SpoolMistakesNameTheKeyAndLine) {
+    EXPECT_THAT(error_of("[spool]\nmax_bytes = 1000\n"), HasSubstr("t.toml:2:13: spool.max_bytes: must be 64KiB to 1TiB"));
+    EXPECT_THAT(error_of("[spool]\nmax_bytes = \"12 parsecs\"\n"), HasSubstr("spool.max_bytes: expected a size in bytes"));
+    EXPECT_THAT(error_of("[spool]\nmax_bytes = -5\n"), HasSubstr("spool.max_bytes: expected a size in bytes"));
+    EXPECT_THAT(error_of("[spool]\nenabled = \"yes\"\n"), HasSubstr("spool.enabled"));
+    EXPECT_THAT(error_of("[spool]\nmax_byte = 1\n"), HasSubstr("spool.max_byte: unknown key; did you mean 'max_bytes'?"));
+}
+
+TEST(ConfigFile, SpoolDirDefaultsToTheStateDirAndResolvesRelativePaths) {
+    TempDir dir;
+    const auto p = dir.path() / "dmvlog.toml";
+    write_file(p, kInstance + "[agent]\nstate_dir = \"/srv/dmvlog\"\n");
+    EXPECT_EQ(load_file(p).spool.dir, "/srv/dmvlog/spool");
+    write_file(p, kInstance + "[spool]\ndir = \"q\"\n");
+    EXPECT_EQ(load_file(p).spool.dir, (dir.path() / "q").string());
 }
 
 }  // namespace

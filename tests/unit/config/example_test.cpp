@@ -58,6 +58,8 @@ TEST(ExampleConfig, ShowsTheDefaults) {
     EXPECT_EQ(cfg.digest.post_timeout, defaults.digest.post_timeout);
     EXPECT_EQ(cfg.digest.post_retries, defaults.digest.post_retries);
     EXPECT_EQ(cfg.digest.top, defaults.digest.top);
+    EXPECT_EQ(cfg.spool.enabled, defaults.spool.enabled);
+    EXPECT_EQ(cfg.spool.max_bytes, defaults.spool.max_bytes);
 }
 
 TEST(ExampleConfig, MentionsEveryKey) {
@@ -67,11 +69,11 @@ TEST(ExampleConfig, MentionsEveryKey) {
                             "trust_server_certificate", "ca_file", "kind", "path",
                             "busy_timeout", "level", "time_zone", "splay", "enabled", "interval", "timeout",
                             "retention", "params", "format", "out", "post", "post_file", "post_env", "post_timeout",
-                            "post_retries", "top"}) {
+                            "post_retries", "top", "max_bytes", "dir"}) {
         const std::regex assignment("(^|\\n)#? ?" + std::string(key) + " = ");
         EXPECT_TRUE(std::regex_search(text, assignment)) << key;
     }
-    for (const char* section : {"[[instance]]", "[store]", "[logging]", "[agent]", "[xe]", "[digest]", "[collectors."}) {
+    for (const char* section : {"[[instance]]", "[store]", "[logging]", "[agent]", "[xe]", "[digest]", "[spool]", "[collectors."}) {
         EXPECT_NE(text.find(section), std::string::npos) << section;
     }
 }
