@@ -120,12 +120,11 @@ InstanceSource::Lease InstanceSource::acquire() {
     } catch (const std::exception& e) {
         lock.lock();
         --open_count_;
-        auto wait = backoff_.next();
-        next_attempt_ = std::chrono::steady_clock::now() + wait;
+        auto wait = back_off_locked();
         bool first = last_error_ != e.what();
         last_error_ = e.what();
         lock.unlock();
-        cv_.notify_one();
+        cv_.notify_all();  // every waiter learns of the backoff now, not after its own wait runs out
         if (first) spdlog::warn("instance {}: cannot connect (retry in {} ms): {}", instance_.name, wait.count(), e.what());
         throw;
     }
@@ -151,6 +150,19 @@ InstanceSource::Lease InstanceSource::acquire() {
     return Lease(*this, std::move(conn));
 }
 
+std::chrono::milliseconds InstanceSource::back_off_locked() {
+    const auto wait = backoff_.next();
+    const auto wall = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double, std::milli>(static_cast<double>(wait.count()) / time_scale_));
+    next_attempt_ = std::chrono::steady_clock::now() + wall;
+    return wait;
+}
+
+void InstanceSource::set_time_scale(double scale) {
+    std::lock_guard lock(mu_);
+    time_scale_ = scale > 0 ? scale : 1.0;
+}
+
 void InstanceSource::on_connect(std::function<void()> callback) {
     std::lock_guard lock(mu_);
     on_connect_ = std::move(callback);
@@ -164,15 +176,14 @@ void InstanceSource::give_back(std::unique_ptr<odbc::Connection> conn) {
             --open_count_;
             conn.reset();
             // A lost connection: the next connect waits a little (the server may be restarting).
-            auto wait = backoff_.next();
-            next_attempt_ = std::chrono::steady_clock::now() + wait;
+            back_off_locked();
             last_error_ = "connection lost";
             lost_ = true;
         } else {
             idle_.push_back(std::move(conn));
         }
     }
-    cv_.notify_one();
+    cv_.notify_all();
 }
 
 std::optional<ServerInfo> InstanceSource::info() const {

@@ -82,12 +82,17 @@ public:
     // How long until the next reconnect attempt is allowed (zero when not backing off).
     std::chrono::milliseconds backoff_remaining() const;
     std::uint64_t reconnects() const;
+    // TESTING ONLY (`dmvlog run --time-scale X`): backoff waits are schedule time, so they pass X times faster
+    // in wall time, like the schedule itself.
+    void set_time_scale(double scale);
     // Called (outside the pool's lock) after the first connect and after every reconnect that follows a
     // failure or a lost connection.
     void on_connect(std::function<void()> callback);
 
 private:
     friend class Lease;
+    // Starts the next backoff wait (mu_ held); returns it in schedule time.
+    std::chrono::milliseconds back_off_locked();
     void give_back(std::unique_ptr<odbc::Connection> conn);
     std::unique_ptr<odbc::Connection> open();
 
@@ -102,6 +107,7 @@ private:
     unsigned open_count_ = 0;
     Backoff backoff_;
     std::chrono::steady_clock::time_point next_attempt_{};
+    double time_scale_ = 1.0;
     std::string last_error_;
     std::optional<ServerInfo> info_;
     std::uint64_t reconnects_ = 0;

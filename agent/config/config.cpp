@@ -104,7 +104,7 @@ const std::vector<std::string> kInstanceKeys = {
 const std::vector<std::string> kStoreKeys = {"kind", "path", "busy_timeout", "conninfo", "password_file", "password_env",
                                           "password_credential"};
 const std::vector<std::string> kLoggingKeys = {"level"};
-const std::vector<std::string> kAgentKeys = {"time_zone", "splay", "state_dir"};
+const std::vector<std::string> kAgentKeys = {"time_zone", "splay", "state_dir", "quarantine"};
 const std::vector<std::string> kOverrideKeys = {"enabled", "interval", "timeout", "retention", "params"};
 const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -375,6 +375,8 @@ private:
         }
         if (const auto* v = t.get("splay")) a.splay = r_.bounded_duration(*v, "agent.splay", std::chrono::hours(1));
         if (const auto* v = t.get("state_dir")) a.state_dir = r_.nonempty_string(*v, "agent.state_dir");
+        if (const auto* v = t.get("quarantine"))
+            a.quarantine = r_.bounded_duration(*v, "agent.quarantine", std::chrono::hours(24 * 7));
     }
 
     void xe(const toml::node& node, Xe& x) {

@@ -72,6 +72,9 @@ struct Agent {
     // running queries). Unset in the file: $STATE_DIRECTORY (systemd's StateDirectory=), else the folder of
     // a SQLite store, else /var/lib/dmvlog. Relative paths are taken against the configuration file's folder.
     std::string state_dir;
+    // How long a collector is skipped after the agent died while its query ran (a marker left in
+    // <state_dir>/running); each repeat doubles it, up to 24 h. 0 = no markers, no quarantine.
+    std::chrono::milliseconds quarantine{std::chrono::hours(1)};
 };
 
 // dmvlog's extended-event session for blocking and deadlocks (`dmvlog xe setup`, blocking_events).

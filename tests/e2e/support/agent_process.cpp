@@ -93,6 +93,25 @@ int AgentProcess::stop(std::chrono::seconds timeout) {
     return rc;
 }
 
+void AgentProcess::kill_hard() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+}
+
+bool AgentProcess::running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+        pid_ = -1;
+        return false;
+    }
+    return true;
+}
+
 std::string AgentProcess::output() const { return slurp(log_path_); }
 
 TempDir::TempDir() {

@@ -37,6 +37,7 @@ TEST(ConfigParse, EmptyFileGivesDefaults) {
     EXPECT_EQ(cfg.logging.level, "info");
     EXPECT_EQ(cfg.agent.time_zone, "UTC");
     EXPECT_EQ(cfg.agent.splay, 0ms);
+    EXPECT_EQ(cfg.agent.quarantine, std::chrono::hours(1));
     EXPECT_TRUE(cfg.collectors.empty());
     EXPECT_TRUE(cfg.warnings.empty());
 }
@@ -69,6 +70,7 @@ level = "debug"
 [agent]
 time_zone = "UTC"
 splay = "3s"
+quarantine = "10m"
 
 [collectors.requests_5s]
 enabled = false
@@ -102,6 +104,7 @@ params = { top_rows = 50, min_elapsed_ms = 0 }
     EXPECT_EQ(cfg.store.busy_timeout, 2s);
     EXPECT_EQ(cfg.logging.level, "debug");
     EXPECT_EQ(cfg.agent.splay, 3s);
+    EXPECT_EQ(cfg.agent.quarantine, std::chrono::minutes(10));
     ASSERT_EQ(cfg.collectors.count("requests_5s"), 1u);
     const CollectorOverride& o = cfg.collectors.at("requests_5s");
     EXPECT_EQ(o.enabled, std::optional<bool>(false));
@@ -202,6 +205,8 @@ TEST(ConfigErrors, ImpossibleValues) {
     EXPECT_EQ(error_of("[store]\nbusy_timeout = \"-1s\"\n"),
               "t.toml:2:16: store.busy_timeout: must not be negative (got \"-1s\")");
     EXPECT_EQ(error_of("[agent]\nsplay = \"2h\"\n"), "t.toml:2:9: agent.splay: must be at most 1h (got \"2h\")");
+    EXPECT_EQ(error_of("[agent]\nquarantine = \"8d\"\n"), "t.toml:2:14: agent.quarantine: must be at most 7d (got \"8d\")");
+    EXPECT_EQ(parse("[agent]\nquarantine = \"0s\"\n", "t.toml").agent.quarantine, 0ms) << "0s turns quarantine off";
     EXPECT_EQ(error_of("[collectors.x]\ninterval = \"5 s\"\n"),
               "t.toml:2:12: collectors.x.interval: invalid duration \"5 s\": unknown unit ' s'; a duration is an "
               "integer and a unit: ms, s, m, h or d, e.g. \"500ms\", \"5s\", \"7d\"");

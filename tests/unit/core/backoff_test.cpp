@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace dmvlog {
 namespace {
 
@@ -33,6 +35,37 @@ TEST(Backoff, WaitsAreJitteredWithinTheCeiling) {
     b.reset();
     EXPECT_EQ(b.failures(), 0);
     EXPECT_LE(b.next(), milliseconds(100));
+}
+
+}  // namespace
+}  // namespace dmvlog
+
+namespace dmvlog {
+namespace {
+
+using std::chrono::milliseconds;
+
+// With the random source pinned, the wait is exactly draw(min(cap, base * 2^n)): the top of the range when
+// the draw returns its ceiling, zero when it returns 0, and never above the cap however many failures.
+TEST(Backoff, InjectedDrawSeesTheCappedExponentialCeiling) {
+    std::vector<long long> ceilings;
+    Backoff top(milliseconds(100), milliseconds(1000), [&](long long c) {
+        ceilings.push_back(c);
+        return c;
+    });
+    std::vector<long long> waits;
+    for (int i = 0; i < 8; ++i) waits.push_back(top.next().count());
+    EXPECT_EQ(waits, (std::vector<long long>{100, 200, 400, 800, 1000, 1000, 1000, 1000}));
+    EXPECT_EQ(ceilings, waits);
+    Backoff bottom(milliseconds(100), milliseconds(1000), [](long long) { return 0LL; });
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(bottom.next(), milliseconds(0));
+    // A draw out of range is clamped into [0, ceiling].
+    Backoff wild(milliseconds(100), milliseconds(1000), [](long long c) { return c * 10; });
+    EXPECT_EQ(wild.next(), milliseconds(100));
+    Backoff negative(milliseconds(100), milliseconds(1000), [](long long) { return -5LL; });
+    EXPECT_EQ(negative.next(), milliseconds(0));
+    top.reset();
+    EXPECT_EQ(top.next(), milliseconds(100)) << "a success starts the exponent again";
 }
 
 }  // namespace
