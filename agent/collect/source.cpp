@@ -98,6 +98,12 @@ InstanceSource::Lease InstanceSource::acquire() {
             busy_.push_back(conn.get());
             return Lease(*this, std::move(conn));
         }
+        if (probing_) {
+            // A reconnect attempt after a failure is under way: its outcome decides for everyone (one failed
+            // login or refused connect counts once, however many collectors were due).
+            cv_.wait(lock, [this] { return !probing_; });
+            continue;
+        }
         if (open_count_ < pool_size_) break;
         // Every connection is busy: wait for one (collectors of one instance share the pool).
         if (!cv_.wait_for(lock, std::chrono::seconds(60), [this] { return !idle_.empty() || open_count_ < pool_size_; }))
@@ -110,6 +116,8 @@ InstanceSource::Lease InstanceSource::acquire() {
                                             static_cast<double>(left.count()) / 1000.0, last_error_));
     }
     ++open_count_;
+    const bool probe = failures_locked() > 0 || lost_;
+    if (probe) probing_ = true;
     bool need_info = !info_.has_value();
     lock.unlock();
     std::unique_ptr<odbc::Connection> conn;
@@ -120,7 +128,10 @@ InstanceSource::Lease InstanceSource::acquire() {
     } catch (const std::exception& e) {
         lock.lock();
         --open_count_;
-        auto wait = back_off_locked();
+        probing_ = false;
+        const auto* odbc_error = dynamic_cast<const odbc::Error*>(&e);
+        const bool refused_login = odbc_error && odbc::is_login_failure(*odbc_error);
+        auto wait = back_off_locked(refused_login ? login_backoff_ : backoff_);
         bool first = last_error_ != e.what();
         last_error_ = e.what();
         lock.unlock();
@@ -129,14 +140,17 @@ InstanceSource::Lease InstanceSource::acquire() {
         throw;
     }
     lock.lock();
-    const bool fresh = !ever_connected_ || lost_ || backoff_.failures() > 0;
+    const int failures = failures_locked();
+    const bool fresh = !ever_connected_ || lost_ || failures > 0;
     lost_ = false;
-    if (ever_connected_ && backoff_.failures() > 0) {
+    probing_ = false;
+    if (ever_connected_ && failures > 0) {
         ++reconnects_;
-        spdlog::info("instance {}: connected again after {} failed attempt(s)", instance_.name, backoff_.failures());
+        spdlog::info("instance {}: connected again after {} failed attempt(s)", instance_.name, failures);
     }
     ever_connected_ = true;
     backoff_.reset();
+    login_backoff_.reset();
     last_error_.clear();
     if (info && !info_) {
         info_ = info;
@@ -146,12 +160,13 @@ InstanceSource::Lease InstanceSource::acquire() {
     busy_.push_back(conn.get());
     auto callback = fresh ? on_connect_ : nullptr;
     lock.unlock();
+    if (probe) cv_.notify_all();
     if (callback) callback();
     return Lease(*this, std::move(conn));
 }
 
-std::chrono::milliseconds InstanceSource::back_off_locked() {
-    const auto wait = backoff_.next();
+std::chrono::milliseconds InstanceSource::back_off_locked(Backoff& backoff) {
+    const auto wait = backoff.next();
     const auto wall = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double, std::milli>(static_cast<double>(wait.count()) / time_scale_));
     next_attempt_ = std::chrono::steady_clock::now() + wall;
@@ -176,7 +191,7 @@ void InstanceSource::give_back(std::unique_ptr<odbc::Connection> conn) {
             --open_count_;
             conn.reset();
             // A lost connection: the next connect waits a little (the server may be restarting).
-            back_off_locked();
+            back_off_locked(backoff_);
             last_error_ = "connection lost";
             lost_ = true;
         } else {

@@ -1,5 +1,6 @@
-// Full-jitter exponential backoff: the n-th retry waits a random time in [0, min(cap, base * 2^n)].
-// The random draw is injectable (tests pin it); by default a seeded 64-bit Mersenne Twister.
+// Full-jitter exponential backoff: the n-th retry waits a random time in [floor, min(cap, base * 2^n)]
+// (floor 0 unless given; a floor above the ceiling is the ceiling). The random draw is injectable (tests
+// pin it); by default a seeded 64-bit Mersenne Twister.
 #pragma once
 
 #include <algorithm>
@@ -27,11 +28,19 @@ public:
     }
     Backoff(Duration base, Duration cap, Draw draw) : base_(base), cap_(cap), draw_(std::move(draw)) {}
 
+    // Every wait is at least `floor` (at most the ceiling): for failures that a quick retry will not fix.
+    Backoff& with_floor(Duration floor) {
+        floor_ = std::max(floor, Duration(0));
+        return *this;
+    }
+
     // The wait before the next attempt; each call counts one more failure.
     Duration next() {
         const auto ceiling = ceiling_for(failures_);
+        const auto floor = std::min(floor_, ceiling);
         ++failures_;
-        return Duration(std::clamp<Duration::rep>(draw_(ceiling.count()), 0, ceiling.count()));
+        const auto span = (ceiling - floor).count();
+        return floor + Duration(std::clamp<Duration::rep>(draw_(span), 0, span));
     }
     // The upper bound of the wait after `failures` failures.
     Duration ceiling_for(int failures) const {
@@ -44,6 +53,7 @@ public:
 
 private:
     Duration base_, cap_;
+    Duration floor_{0};
     int failures_ = 0;
     Draw draw_;
 };

@@ -140,12 +140,13 @@ struct FaultRun {
     std::string db, cfg;
     Before before;
     std::string inject_text, clear_text;
+    std::string before_clear_text;  // just before the clear was sent (clear_text: once it was answered)
     std::string log;
 };
 
 template <typename Inject, typename Clear>
 void run_fault(FaultRun& run, Inject inject, std::chrono::milliseconds fault_for, Clear clear,
-               const std::map<std::string, std::string>& timeouts = {}) {
+               const std::map<std::string, std::string>& timeouts = {}, std::chrono::milliseconds after_clear = 4s) {
     if (!run.sim) run.sim = std::make_unique<SimProcess>(incident());
     run.db = run.dir.file("dmvlog.db");
     run.cfg = agent_config(run.dir, run.sim->port(), run.db, agent_section(run.dir) + collectors_section(timeouts));
@@ -155,9 +156,10 @@ void run_fault(FaultRun& run, Inject inject, std::chrono::milliseconds fault_for
     run.inject_text = wall_text();
     inject(*run.sim);
     std::this_thread::sleep_for(fault_for);
+    run.before_clear_text = wall_text();
     clear(*run.sim);
     run.clear_text = wall_text();
-    std::this_thread::sleep_for(4s);
+    std::this_thread::sleep_for(after_clear);
     EXPECT_TRUE(agent.running()) << "the agent must not exit on a source fault\n" << agent.output();
     EXPECT_EQ(agent.stop(), 0) << agent.output();
     run.log = agent.output();
@@ -251,13 +253,24 @@ TEST(SourceFaults, ConnectionDroppedMidResult) {
     auto f = measure(s, "drop mid-result", "sim", run.clear_text);
     EXPECT_GT(f.failed, 0) << run.log;
     expect_survived(s, "sim", run.before, f, {"transient"}, run.log);
-    // While every answer is cut, no run succeeds (a result cut short is never stored in part).
-    EXPECT_EQ(s.scalar("SELECT count(*) FROM collector_runs WHERE status = 'ok' AND julianday(started_at) > julianday(" +
-                       q(run.inject_text) + ") + 0.5 / 86400 AND started_at < " + q(run.clear_text)),
-              0)
-        << run.log;
+    // While every answer is cut, no run succeeds (a result cut short is never stored in part). The window
+    // ends before the clear is sent: a run that starts while the simulator takes the clear may succeed.
+    const auto during = "FROM collector_runs WHERE status = 'ok' AND julianday(started_at) > julianday(" + q(run.inject_text) +
+                        ") + 0.5 / 86400 AND started_at < " + q(run.before_clear_text);
+    EXPECT_EQ(s.scalar("SELECT count(*) " + during), 0)
+        << "ok runs during the fault (collector, started_at, rows): "
+        << [&] {
+               std::string out;
+               for (const auto& r : s.rows("SELECT collector, started_at, row_count " + during)) out += r[0] + " " + r[1] + " " + r[2] + "; ";
+               return out;
+           }()
+        << "\n" << run.log;
 }
 
+// The login is refused for 40 simulated seconds (2 s wall). A refused login backs off at least 30 simulated
+// seconds (collect/source.h), so there are at most three login attempts, each a failed run of class
+// permission, 1.5 s of wall time apart or more; the ordinary backoff ([0, 1 s x 2^n]) would try at nearly
+// every 5 s tick. The attempt after the clear logs in (30-60 simulated seconds after the second one).
 TEST(SourceFaults, RejectedLogin) {
     FaultRun run;
     run_fault(
@@ -266,13 +279,19 @@ TEST(SourceFaults, RejectedLogin) {
             control_ok(sim, R"({"cmd":"fault","kind":"login_fail","login":"dmvlog"})");
             control_ok(sim, R"({"cmd":"kill_connections"})");
         },
-        3s, clear_faults);
+        2s, clear_faults, {}, 6s);
     StoreReader s(run.db);
     auto f = measure(s, "login rejected (18456)", "sim", run.clear_text);
     EXPECT_GT(f.failed, 0) << run.log;
     // A refused login is a permission problem an administrator fixes: failed (retried), never disabled.
     expect_survived(s, "sim", run.before, f, {"permission", "transient"}, run.log);
-    EXPECT_GT(s.scalar("SELECT count(*) FROM collector_runs WHERE status = 'failed' AND error LIKE '%18456%'"), 0) << run.log;
+    auto attempts = s.rows("SELECT (julianday(started_at) - julianday(" + q(run.inject_text) + ")) * 86400 FROM collector_runs "
+                           "WHERE status = 'failed' AND error_class = 'permission' AND error LIKE '%18456%' ORDER BY started_at");
+    ASSERT_GE(attempts.size(), 1u) << "the refused login is recorded with its error number\n" << run.log;
+    EXPECT_LE(attempts.size(), 3u) << "a refused login is retried at most every 30 simulated seconds\n" << run.log;
+    for (std::size_t i = 1; i < attempts.size(); ++i)
+        EXPECT_GE(std::stod(attempts[i][0]) - std::stod(attempts[i - 1][0]), 1.4)
+            << "login attempts " << i << " and " << i + 1 << " are 30 simulated seconds apart or more\n" << run.log;
 }
 
 TEST(SourceFaults, RestartWithAnOutage) {
