@@ -112,7 +112,7 @@ params = { top_rows = 50, min_elapsed_ms = 0 }
     EXPECT_EQ(o.timeout, std::optional<std::chrono::milliseconds>(9s));
     EXPECT_EQ(o.retention, std::optional<std::chrono::seconds>(std::chrono::hours(48)));
     EXPECT_EQ(o.params, (std::map<std::string, long long>{{"top_rows", 50}, {"min_elapsed_ms", 0}}));
-    EXPECT_EQ(o.line, 29);
+    EXPECT_EQ(o.line, 30);  // the [collectors.requests_5s] line of the text above
     EXPECT_TRUE(cfg.warnings.empty());
 }
 
