@@ -79,6 +79,10 @@ int cmd_collectors(const Args& args) {
                 if (s.last_status == "disabled") {
                     j["enabled"] = false;
                     j["why"] = "disabled at run time: " + s.last_error;
+                } else if (s.last_status == "quarantined") {
+                    // skipped for a while after the agent died during its query (docs/operations.md)
+                    j["enabled"] = false;
+                    j["why"] = "quarantined: " + s.last_error;
                 }
             } else {
                 j["runs"] = 0;

@@ -57,6 +57,14 @@ void RunState::fail(const std::string& error_class, const std::string& message, 
     writer_.submit(store::RunRecord{instance_, collector_, started_at, result.duration_ms, 0, 0, "failed", error_class, message});
 }
 
+void RunState::quarantined(const std::string& reason, RunResult& result, const Timestamp& started_at) {
+    result.status = "quarantined";
+    result.error_class = "quarantine";
+    result.error = reason;
+    spdlog::error("instance {}: collector {} quarantined: {}", instance_, collector_, reason);
+    writer_.submit(store::RunRecord{instance_, collector_, started_at, 0, 0, 0, "quarantined", "quarantine", reason});
+}
+
 void RunState::succeeded() {
     std::lock_guard lock(mu_);
     if (failing_) spdlog::info("instance {}: collector {} works again", instance_, collector_);

@@ -17,8 +17,8 @@
 namespace dmvlog::collect {
 
 struct RunResult {
-    std::string status;        // ok | failed | disabled | cancelled
-    std::string error_class;   // transient | permission | incompatible | fatal | "" when ok
+    std::string status;        // ok | failed | disabled | cancelled | quarantined
+    std::string error_class;   // transient | permission | incompatible | fatal | quarantine | "" when ok
     std::string error;
     std::int64_t rows = 0;
     std::int64_t bytes = 0;
@@ -39,6 +39,9 @@ public:
 
     void disable(const std::string& error_class, const std::string& reason, RunResult& result, const Timestamp& started_at);
     void fail(const std::string& error_class, const std::string& message, RunResult& result, const Timestamp& started_at);
+    // The collector is skipped for a while because the agent died while its query ran (run_markers.h):
+    // logged and recorded (status quarantined, class quarantine) once, when the quarantine starts.
+    void quarantined(const std::string& reason, RunResult& result, const Timestamp& started_at);
     // A run succeeded: ends a failing streak (said once).
     void succeeded();
     // Applies the error-class behaviour to the exception being handled; call inside catch (...).

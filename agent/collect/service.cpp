@@ -1,7 +1,10 @@
 #include "agent/collect/service.h"
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "agent/core/time_format.h"
 
 #include "agent/blocking/xe_job.h"
 #include "agent/collect/budget.h"
@@ -32,6 +35,13 @@ Service::Service(const config::Config& cfg, std::vector<CollectorDecl> decls, od
         }
     }
     writer_ = std::make_unique<store::Writer>(store_, std::move(spool));
+    if (cfg_.agent.quarantine.count() > 0 && !cfg_.agent.state_dir.empty()) {
+        try {
+            markers_ = std::make_unique<RunMarkers>(cfg_.agent.state_dir);
+        } catch (const std::exception& e) {
+            spdlog::warn("no markers of running queries, so no quarantine of a query that takes the agent down: {}", e.what());
+        }
+    }
     auto* xe_store = dynamic_cast<store::XeStore*>(&store_);
     for (const auto& inst : cfg_.instances) {
         std::string password = config::resolve_password(inst, cfg_.source);
@@ -47,6 +57,7 @@ Service::Service(const config::Config& cfg, std::vector<CollectorDecl> decls, od
                 continue;
             }
             jobs_.push_back(std::make_unique<CollectorJob>(d, *sources_.back(), *writer_));
+            jobs_.back()->set_markers(markers_.get());
         }
     }
 }
@@ -55,7 +66,59 @@ Service::~Service() {
     if (writer_) writer_->stop(std::chrono::seconds(5));
 }
 
+void Service::apply_quarantine(double scale) {
+    if (quarantine_applied_ || !markers_) return;
+    quarantine_applied_ = true;
+    using namespace std::chrono;
+    const auto wall_now_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    const auto boot = current_boot_id();
+    for (const auto& m : markers_->leftovers()) {
+        if (!m.boot_id.empty() && !boot.empty() && m.boot_id != boot) {
+            spdlog::info("instance {}: collector {} was running when the machine stopped (started {}); not quarantined",
+                         m.instance, m.collector, m.started_at);
+            markers_->discard(m);
+            continue;
+        }
+        auto previous = markers_->quarantine(m.instance, m.collector);
+        const auto length = next_quarantine(previous ? std::optional(previous->length) : std::nullopt, cfg_.agent.quarantine);
+        QuarantineRecord r;
+        r.instance = m.instance;
+        r.collector = m.collector;
+        r.length = length;
+        r.until_unix_ms = wall_now_ms + static_cast<std::int64_t>(static_cast<double>(length.count()) / scale);
+        r.reason = fmt::format("the agent stopped while this query ran (started {} UTC, process {}){}; skipped for {}",
+                               m.started_at.substr(0, 19), m.pid, previous ? ", again" : "",
+                               config::format_duration(length));
+        try {
+            markers_->save(r);
+        } catch (const std::exception& e) {
+            spdlog::warn("instance {}: collector {}: quarantine not kept across restarts: {}", m.instance, m.collector, e.what());
+        }
+        markers_->discard(m);
+        bool known = false;
+        for (auto& job : jobs_) {
+            if (job->instance() != m.instance || job->decl().name != m.collector) continue;
+            job->quarantine(length, r.reason);
+            known = true;
+        }
+        if (!known) markers_->forget(m.instance, m.collector);
+    }
+    // Quarantines that began before an earlier restart and are not over yet.
+    for (const auto& r : markers_->quarantines()) {
+        for (auto& job : jobs_) {
+            if (job->instance() != r.instance || job->decl().name != r.collector || job->quarantined()) continue;
+            if (r.until_unix_ms <= wall_now_ms) {
+                job->quarantine_over();  // the record goes after its next normal run
+                continue;
+            }
+            const auto left = milliseconds(static_cast<std::int64_t>(static_cast<double>(r.until_unix_ms - wall_now_ms) * scale));
+            job->quarantine(left, r.reason);
+        }
+    }
+}
+
 std::vector<std::pair<std::string, RunResult>> Service::collect_once(const std::vector<std::string>& only) {
+    apply_quarantine(1.0);
     std::vector<std::pair<std::string, RunResult>> results;
     for (auto& job : jobs_) {
         if (!only.empty() && std::find(only.begin(), only.end(), job->decl().name) == only.end()) continue;
@@ -79,6 +142,8 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
         sched::Scheduler::JobId id = 0;
     };
     std::vector<std::unique_ptr<Control>> controls;
+    apply_quarantine(clock.scale());
+    for (auto& s : sources_) s->set_time_scale(clock.scale());
     for (auto& job : xe_jobs_) {
         const auto& d = job->decl();
         auto splay = cfg_.agent.splay.count() > 0 ? std::chrono::duration_cast<sched::Duration>(cfg_.agent.splay)

@@ -10,6 +10,7 @@
 
 #include "agent/collect/declaration.h"
 #include "agent/collect/job.h"
+#include "agent/collect/run_markers.h"
 #include "agent/collect/source.h"
 #include "agent/config/config.h"
 #include "agent/odbc/environment.h"
@@ -56,8 +57,14 @@ public:
     const std::vector<CollectorDecl>& decls() const { return decls_; }
     store::Writer& writer() { return *writer_; }
 
+    // Null when quarantine is off (agent.quarantine = 0s) or the state folder cannot be used.
+    RunMarkers* markers() { return markers_.get(); }
+
 private:
     void count(const RunResult& r);
+    // Turns markers left by an agent that died into quarantines, and applies the quarantines still running
+    // (once). scale: the schedule's speed (quarantines are schedule time).
+    void apply_quarantine(double scale);
 
     const config::Config& cfg_;
     std::vector<CollectorDecl> decls_;
@@ -67,6 +74,8 @@ private:
     std::vector<std::unique_ptr<blocking::XeJob>> xe_jobs_;  // declarations of an XE kind (xe_file, xe_ring_buffer)
     std::unique_ptr<store::Writer> writer_;
     mutable std::mutex mu_;
+    std::unique_ptr<RunMarkers> markers_;
+    bool quarantine_applied_ = false;
     sched::Scheduler* scheduler_ = nullptr;
     bool stop_requested_ = false;
     std::chrono::steady_clock::time_point stop_at_{};

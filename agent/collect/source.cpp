@@ -136,6 +136,12 @@ InstanceSource::Lease InstanceSource::acquire() {
             busy_.push_back(conn.get());
             return Lease(*this, std::move(conn));
         }
+        if (probing_) {
+            // A reconnect attempt after a failure is under way: its outcome decides for everyone (one failed
+            // login or refused connect counts once, however many collectors were due).
+            cv_.wait(lock, [this] { return !probing_; });
+            continue;
+        }
         if (open_count_ < pool_size_) break;
         // Every connection is busy: wait for one (collectors of one instance share the pool).
         if (!cv_.wait_for(lock, std::chrono::seconds(60), [this] { return stopping_ || !idle_.empty() || open_count_ < pool_size_; }))
@@ -148,6 +154,8 @@ InstanceSource::Lease InstanceSource::acquire() {
                                             static_cast<double>(left.count()) / 1000.0, last_error_));
     }
     ++open_count_;
+    const bool probe = failures_locked() > 0 || lost_;
+    if (probe) probing_ = true;
     bool need_info = !info_.has_value();
     lock.unlock();
     std::unique_ptr<odbc::Connection> conn;
@@ -158,24 +166,29 @@ InstanceSource::Lease InstanceSource::acquire() {
     } catch (const std::exception& e) {
         lock.lock();
         --open_count_;
-        auto wait = backoff_.next();
-        next_attempt_ = std::chrono::steady_clock::now() + wait;
+        probing_ = false;
+        const auto* odbc_error = dynamic_cast<const odbc::Error*>(&e);
+        const bool refused_login = odbc_error && odbc::is_login_failure(*odbc_error);
+        auto wait = back_off_locked(refused_login ? login_backoff_ : backoff_);
         bool first = last_error_ != e.what();
         last_error_ = e.what();
         lock.unlock();
-        cv_.notify_one();
+        cv_.notify_all();  // every waiter learns of the backoff now, not after its own wait runs out
         if (first) spdlog::warn("instance {}: cannot connect (retry in {} ms): {}", instance_.name, wait.count(), e.what());
         throw;
     }
     lock.lock();
-    const bool fresh = !ever_connected_ || lost_ || backoff_.failures() > 0;
+    const int failures = failures_locked();
+    const bool fresh = !ever_connected_ || lost_ || failures > 0;
     lost_ = false;
-    if (ever_connected_ && backoff_.failures() > 0) {
+    probing_ = false;
+    if (ever_connected_ && failures > 0) {
         ++reconnects_;
-        spdlog::info("instance {}: connected again after {} failed attempt(s)", instance_.name, backoff_.failures());
+        spdlog::info("instance {}: connected again after {} failed attempt(s)", instance_.name, failures);
     }
     ever_connected_ = true;
     backoff_.reset();
+    login_backoff_.reset();
     last_error_.clear();
     if (info && !info_) {
         info_ = info;
@@ -185,8 +198,22 @@ InstanceSource::Lease InstanceSource::acquire() {
     busy_.push_back(conn.get());
     auto callback = fresh ? on_connect_ : nullptr;
     lock.unlock();
+    if (probe) cv_.notify_all();
     if (callback) callback();
     return Lease(*this, std::move(conn));
+}
+
+std::chrono::milliseconds InstanceSource::back_off_locked(Backoff& backoff) {
+    const auto wait = backoff.next();
+    const auto wall = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double, std::milli>(static_cast<double>(wait.count()) / time_scale_));
+    next_attempt_ = std::chrono::steady_clock::now() + wall;
+    return wait;
+}
+
+void InstanceSource::set_time_scale(double scale) {
+    std::lock_guard lock(mu_);
+    time_scale_ = scale > 0 ? scale : 1.0;
 }
 
 void InstanceSource::on_connect(std::function<void()> callback) {
@@ -202,15 +229,14 @@ void InstanceSource::give_back(std::unique_ptr<odbc::Connection> conn) {
             --open_count_;
             conn.reset();
             // A lost connection: the next connect waits a little (the server may be restarting).
-            auto wait = backoff_.next();
-            next_attempt_ = std::chrono::steady_clock::now() + wait;
+            back_off_locked(backoff_);
             last_error_ = "connection lost";
             lost_ = true;
         } else {
             idle_.push_back(std::move(conn));
         }
     }
-    cv_.notify_one();
+    cv_.notify_all();
 }
 
 std::optional<ServerInfo> InstanceSource::info() const {

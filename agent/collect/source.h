@@ -1,6 +1,11 @@
 // One SQL Server instance as a source: a small pool of ODBC connections, each set up the way every dmvlog
 // session is (READ UNCOMMITTED, LOCK_TIMEOUT, DEADLOCK_PRIORITY LOW, NOCOUNT), reconnected with full-jitter
 // exponential backoff after a failure, and what the server told us about itself at connect.
+//
+// Two backoffs: a connect that fails for the network or the server (refused, timed out, lost) waits
+// [0, min(60 s, 1 s x 2^n)]; a login the server refused (18456 and its relatives, odbc::is_login_failure)
+// waits [30 s, min(10 min, 30 s x 2^n)]: an administrator must fix the password or the login, and every
+// attempt is one more failed login in the server's error log (and counts towards a lockout policy).
 #pragma once
 
 #include <chrono>
@@ -61,6 +66,13 @@ struct ServerInfo {
 // Product name of a major version ("SQL Server 2022").
 std::string product_name(int major_version);
 
+// The backoff after a failure to connect or a lost connection (schedule time).
+inline constexpr std::chrono::milliseconds kConnectBackoffBase{1000};
+inline constexpr std::chrono::milliseconds kConnectBackoffCap{60000};
+// The backoff after a refused login: its base is also its floor (schedule time).
+inline constexpr std::chrono::milliseconds kLoginBackoffBase{30000};
+inline constexpr std::chrono::milliseconds kLoginBackoffCap{600000};
+
 // The source cannot be used right now (it is waiting before the next reconnect attempt).
 class SourceUnavailable : public std::runtime_error {
 public:
@@ -111,12 +123,19 @@ public:
     // How long until the next reconnect attempt is allowed (zero when not backing off).
     std::chrono::milliseconds backoff_remaining() const;
     std::uint64_t reconnects() const;
+    // TESTING ONLY (`dmvlog run --time-scale X`): backoff waits are schedule time, so they pass X times faster
+    // in wall time, like the schedule itself.
+    void set_time_scale(double scale);
     // Called (outside the pool's lock) after the first connect and after every reconnect that follows a
     // failure or a lost connection.
     void on_connect(std::function<void()> callback);
 
 private:
     friend class Lease;
+    // Starts the next wait of `backoff` (mu_ held); returns it in schedule time.
+    std::chrono::milliseconds back_off_locked(Backoff& backoff);
+    // Failed connect attempts since the last successful one (mu_ held).
+    int failures_locked() const { return backoff_.failures() + login_backoff_.failures(); }
     void give_back(std::unique_ptr<odbc::Connection> conn);
     std::unique_ptr<odbc::Connection> open();
 
@@ -129,13 +148,16 @@ private:
     std::vector<std::unique_ptr<odbc::Connection>> idle_;
     std::vector<odbc::Connection*> busy_;
     unsigned open_count_ = 0;
-    Backoff backoff_;
+    Backoff backoff_{kConnectBackoffBase, kConnectBackoffCap};
+    Backoff login_backoff_ = Backoff(kLoginBackoffBase, kLoginBackoffCap).with_floor(kLoginBackoffBase);
     std::chrono::steady_clock::time_point next_attempt_{};
+    double time_scale_ = 1.0;
     std::string last_error_;
     std::optional<ServerInfo> info_;
     std::uint64_t reconnects_ = 0;
     bool ever_connected_ = false;
     bool lost_ = false;
+    bool probing_ = false;  // the one connect attempt allowed after a failure is under way
     bool stopping_ = false;
     std::function<void()> on_connect_;
 };

@@ -109,7 +109,7 @@ const std::vector<std::string> kInstanceKeys = {
 const std::vector<std::string> kStoreKeys = {"kind", "path", "busy_timeout", "conninfo", "password_file", "password_env",
                                           "password_credential"};
 const std::vector<std::string> kLoggingKeys = {"level"};
-const std::vector<std::string> kAgentKeys = {"time_zone", "splay", "state_dir", "stop_timeout"};
+const std::vector<std::string> kAgentKeys = {"time_zone", "splay", "state_dir", "stop_timeout", "quarantine"};
 const std::vector<std::string> kOverrideKeys = {"enabled", "interval", "timeout", "retention", "params"};
 const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -397,6 +397,8 @@ private:
                 r_.fail(v->source(), "agent.stop_timeout",
                         "must be between 1s and 10m (got \"" + format_duration(a.stop_timeout) + "\")");
         }
+        if (const auto* v = t.get("quarantine"))
+            a.quarantine = r_.bounded_duration(*v, "agent.quarantine", std::chrono::hours(24 * 7));
     }
 
     void xe(const toml::node& node, Xe& x) {

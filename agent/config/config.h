@@ -82,6 +82,9 @@ struct Agent {
     // After SIGTERM (or before a reload): how long the agent may take to cancel running queries and write what
     // it collected before it exits anyway. systemd's TimeoutStopSec= must be longer. 1s to 10m.
     std::chrono::milliseconds stop_timeout{10000};
+    // How long a collector is skipped after the agent died while its query ran (a marker left in
+    // <state_dir>/running); each repeat doubles it, up to 24 h. 0 = no markers, no quarantine.
+    std::chrono::milliseconds quarantine{std::chrono::hours(1)};
 };
 
 // dmvlog's extended-event session for blocking and deadlocks (`dmvlog xe setup`, blocking_events).

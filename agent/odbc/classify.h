@@ -11,8 +11,10 @@
 //
 // Login failure (18456 and its relatives 18452, 18486, 18487, 18488) is classified as `permission`: the
 // server refused these credentials, and retrying at once will not change that. Callers that must tell a
-// refused login from a missing permission (the service retries a refused login with a long backoff because
-// an administrator may fix it; `dmvlog check` stops and says so) use is_login_failure().
+// refused login from a missing permission (the service does not disable collectors for it but retries the
+// login with a long backoff, at least 30 s and up to 10 min, because an administrator may fix it and every
+// attempt is one more failed login on the server: collect/source.h; `dmvlog check` stops and says so) use
+// is_login_failure().
 #pragma once
 
 #include <string_view>

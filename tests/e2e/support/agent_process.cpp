@@ -127,6 +127,17 @@ void AgentProcess::kill_hard() {
     pid_ = -1;
 }
 
+bool AgentProcess::running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+        pid_ = -1;
+        return false;
+    }
+    return true;
+}
+
 std::string AgentProcess::output() const { return slurp(log_path_); }
 
 TempDir::TempDir() {

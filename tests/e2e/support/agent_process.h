@@ -31,8 +31,10 @@ public:
     AgentProcess& operator=(const AgentProcess&) = delete;
     // SIGTERM, wait up to timeout; returns the exit code (-1 if it had to be killed).
     int stop(std::chrono::seconds timeout = std::chrono::seconds(30));
-    // SIGKILL (a crash: no handler, no flush) and reap it.
+    // SIGKILL (a crash as the agent sees it: nothing runs after it), then reaps the process.
     void kill_hard();
+    // Still running (not exited)?
+    bool running();
     std::string output() const;
     pid_t pid() const noexcept { return pid_; }
     // Sends a signal (SIGHUP to reload, SIGTERM to stop) without waiting.

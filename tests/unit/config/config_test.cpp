@@ -39,6 +39,7 @@ TEST(ConfigParse, EmptyFileGivesDefaults) {
     EXPECT_EQ(cfg.agent.time_zone, "UTC");
     EXPECT_EQ(cfg.agent.splay, 0ms);
     EXPECT_EQ(cfg.agent.stop_timeout, 10s);
+    EXPECT_EQ(cfg.agent.quarantine, std::chrono::hours(1));
     EXPECT_TRUE(cfg.collectors.empty());
     EXPECT_TRUE(cfg.warnings.empty());
 }
@@ -72,6 +73,7 @@ level = "debug"
 time_zone = "UTC"
 splay = "3s"
 stop_timeout = "25s"
+quarantine = "10m"
 
 [collectors.requests_5s]
 enabled = false
@@ -106,6 +108,7 @@ params = { top_rows = 50, min_elapsed_ms = 0 }
     EXPECT_EQ(cfg.logging.level, "debug");
     EXPECT_EQ(cfg.agent.splay, 3s);
     EXPECT_EQ(cfg.agent.stop_timeout, 25s);
+    EXPECT_EQ(cfg.agent.quarantine, std::chrono::minutes(10));
     ASSERT_EQ(cfg.collectors.count("requests_5s"), 1u);
     const CollectorOverride& o = cfg.collectors.at("requests_5s");
     EXPECT_EQ(o.enabled, std::optional<bool>(false));
@@ -113,7 +116,7 @@ params = { top_rows = 50, min_elapsed_ms = 0 }
     EXPECT_EQ(o.timeout, std::optional<std::chrono::milliseconds>(9s));
     EXPECT_EQ(o.retention, std::optional<std::chrono::seconds>(std::chrono::hours(48)));
     EXPECT_EQ(o.params, (std::map<std::string, long long>{{"top_rows", 50}, {"min_elapsed_ms", 0}}));
-    EXPECT_EQ(o.line, 30);
+    EXPECT_EQ(o.line, 31);  // the [collectors.requests_5s] line of the text above
     EXPECT_TRUE(cfg.warnings.empty());
 }
 
@@ -211,6 +214,8 @@ TEST(ConfigErrors, ImpossibleValues) {
               "t.toml:2:16: agent.stop_timeout: must be between 1s and 10m (got \"500ms\")");
     EXPECT_EQ(error_of("[agent]\nstop_timeout = \"1h\"\n"),
               "t.toml:2:16: agent.stop_timeout: must be between 1s and 10m (got \"1h\")");
+    EXPECT_EQ(error_of("[agent]\nquarantine = \"8d\"\n"), "t.toml:2:14: agent.quarantine: must be at most 7d (got \"8d\")");
+    EXPECT_EQ(parse("[agent]\nquarantine = \"0s\"\n", "t.toml").agent.quarantine, 0ms) << "0s turns quarantine off";
     EXPECT_EQ(error_of("[collectors.x]\ninterval = \"5 s\"\n"),
               "t.toml:2:12: collectors.x.interval: invalid duration \"5 s\": unknown unit ' s'; a duration is an "
               "integer and a unit: ms, s, m, h or d, e.g. \"500ms\", \"5s\", \"7d\"");

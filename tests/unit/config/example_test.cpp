@@ -52,6 +52,7 @@ TEST(ExampleConfig, ShowsTheDefaults) {
     EXPECT_EQ(cfg.agent.time_zone, defaults.agent.time_zone);
     EXPECT_EQ(cfg.agent.splay, defaults.agent.splay);
     EXPECT_EQ(cfg.agent.stop_timeout, defaults.agent.stop_timeout);
+    EXPECT_EQ(cfg.agent.quarantine, defaults.agent.quarantine);
     EXPECT_EQ(cfg.digest.format, defaults.digest.format);
     EXPECT_EQ(cfg.digest.out, defaults.digest.out);
     EXPECT_EQ(cfg.digest.post, defaults.digest.post);
@@ -67,7 +68,7 @@ TEST(ExampleConfig, MentionsEveryKey) {
     for (const char* key : {"name", "connection", "user", "password_file", "password_env", "password_credential",
                             "login_timeout", "lock_timeout", "include_databases", "exclude_databases", "encrypt",
                             "trust_server_certificate", "ca_file", "kind", "path",
-                            "busy_timeout", "level", "time_zone", "splay", "enabled", "interval", "timeout",
+                            "busy_timeout", "level", "time_zone", "splay", "quarantine", "enabled", "interval", "timeout",
                             "retention", "params", "format", "out", "post", "post_file", "post_env", "post_timeout",
                             "post_retries", "top", "max_bytes", "dir"}) {
         const std::regex assignment("(^|\\n)#? ?" + std::string(key) + " = ");
