@@ -9,6 +9,8 @@
 #include "agent/cli/cli.h"
 #include "agent/cli/common.h"
 #include "agent/collect/service.h"
+#include "agent/metrics/registry.h"
+#include "agent/metrics/server.h"
 #include "agent/store/open.h"
 
 namespace dmvlog::cli {
@@ -100,7 +102,23 @@ int cmd_run(const Args& args) {
     try {
         odbc::Environment env;
         auto st = store::open_store(loaded->cfg);
+        // The metrics outlive the service (its writer reports to them until it stops); the endpoint goes first.
+        std::unique_ptr<metrics::Metrics> stats;
+        if (loaded->cfg.metrics.enabled) stats = std::make_unique<metrics::Metrics>();
         collect::Service service(loaded->cfg, loaded->decls, env, *st);
+        std::unique_ptr<metrics::Server> endpoint;
+        if (stats) {
+            service.set_observer(stats.get());
+            service.writer().set_write_observer([m = stats.get()](double seconds, bool ok) { m->store_write(seconds, ok); });
+            stats->set_sampler([&service] { return service.sample(); });
+            try {
+                endpoint = std::make_unique<metrics::Server>(loaded->cfg.metrics.listen, *stats);
+                spdlog::info("metrics: http://{}/metrics, /healthz and /readyz", loaded->cfg.metrics.listen);
+            } catch (const std::exception& e) {
+                // Collection comes first: the agent runs on without its endpoint (alert on the scrape failing).
+                spdlog::error("{}; collecting without it", e.what());
+            }
+        }
         sched::SystemClock clock(scale);
         if (scale != 1.0) spdlog::warn("--time-scale {}: the schedule runs {}x faster than wall time (testing only)", scale, scale);
         std::thread signals([&] {
@@ -111,6 +129,7 @@ int cmd_run(const Args& args) {
             service.stop();
         });
         service.run(clock, std::chrono::seconds(r["stop-timeout"].as<int>()));
+        endpoint.reset();
         // If run() ended on its own (it does not today), release the signal thread.
         pthread_kill(signals.native_handle(), SIGTERM);
         signals.join();

@@ -22,6 +22,7 @@ std::optional<Loaded> load(const std::optional<std::string>& config_arg, bool fo
         auto path = config::config_path(config_arg);
         out.cfg = config::load_file(path, collect::collector_names(out.decls));
         if (for_run) config::validate_for_run(out.cfg);
+        out.warnings = out.cfg.warnings;
         collect::apply_overrides(out.decls, out.cfg, &out.warnings);
     } catch (const config::ConfigError& e) {
         std::fprintf(stderr, "dmvlog: configuration error: %s\n", e.what());

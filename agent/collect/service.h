@@ -7,6 +7,7 @@
 
 #include "agent/collect/declaration.h"
 #include "agent/collect/job.h"
+#include "agent/collect/observer.h"
 #include "agent/collect/source.h"
 #include "agent/config/config.h"
 #include "agent/odbc/environment.h"
@@ -36,6 +37,11 @@ public:
     // Safe to call from another thread (the signal thread).
     void stop();
 
+    // Told after each scheduled run; set before run(). May be null.
+    void set_observer(RunObserver* observer) { observer_ = observer; }
+    // The state of jobs, sources and writer now; safe from any thread, also before and after run().
+    ServiceSample sample();
+
     const std::vector<CollectorDecl>& decls() const { return decls_; }
     store::Writer& writer() { return *writer_; }
 
@@ -49,8 +55,13 @@ private:
     std::unique_ptr<store::Writer> writer_;
     std::mutex mu_;
     sched::Scheduler* scheduler_ = nullptr;
+    std::vector<std::pair<JobSample, sched::Scheduler::JobId>> scheduled_;  // under mu_ while scheduler_ is set
     bool stop_requested_ = false;
+    RunObserver* observer_ = nullptr;
 };
+
+// How often retention runs: each pass deletes what is older than each collector's retention.
+inline constexpr std::chrono::minutes kRetentionPeriod{10};
 
 // Automatic splay: 10% of the interval, at most 30 s.
 sched::Duration default_splay(std::chrono::milliseconds interval);

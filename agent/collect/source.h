@@ -82,6 +82,8 @@ public:
     // How long until the next reconnect attempt is allowed (zero when not backing off).
     std::chrono::milliseconds backoff_remaining() const;
     std::uint64_t reconnects() const;
+    // The last connect succeeded and no connection was lost since (false before the first connect).
+    bool reachable() const;
     // Called (outside the pool's lock) after the first connect and after every reconnect that follows a
     // failure or a lost connection.
     void on_connect(std::function<void()> callback);

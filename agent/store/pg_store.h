@@ -37,6 +37,8 @@ public:
     // table's rows older than the cutoff in the partition that holds it.
     PurgeResult purge(const std::string& collector, const std::string& table, const Timestamp& cutoff,
                       int max_snapshots) override;
+    std::optional<std::string> oldest_before(const std::string& collector, const std::string& table,
+                                             const Timestamp& cutoff) override;
 
     // The DDL install() runs for these tables (core migrations, then the collector tables), for review.
     static std::string ddl(const std::vector<TableSpec>& tables);

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -26,7 +27,28 @@ public:
         std::uint64_t purged_snapshots = 0;
         std::size_t queued = 0;
         std::string last_error;
+        // The disk spool (snapshots the store could not take yet). Zero until the spool is part of the writer;
+        // the names and types are the spool's own.
+        std::uint64_t spool_records = 0;
+        std::uint64_t spool_bytes = 0;
+        std::uint64_t spool_evicted = 0;
+        std::uint64_t spool_corrupt = 0;
+        // Retention per collector: what it deleted so far, and whether it is behind (a pass became due while
+        // the collector's previous pass had not finished: the store still holds data older than its retention
+        // plus one purge period).
+        struct Retention {
+            std::uint64_t rows = 0;
+            std::uint64_t snapshots = 0;   // XE collectors: events
+            std::uint64_t passes = 0;      // passes finished
+            bool behind = false;
+        };
+        std::map<std::string, Retention> retention;
     };
+
+    // Called by the writer's thread after each attempt to write a snapshot or run record (not purges):
+    // how long the store took, and whether it succeeded. Set before the first submit.
+    using WriteObserver = std::function<void(double seconds, bool ok)>;
+    void set_write_observer(WriteObserver observer);
 
     // max_queue: items kept in memory while the store cannot be written; the oldest go first beyond it.
     explicit Writer(Store& store, std::size_t max_queue = 10000);
@@ -67,6 +89,7 @@ private:
     bool busy_ = false;
     bool stopping_ = false;
     Stats stats_;
+    WriteObserver write_observer_;
     std::thread thread_;
 };
 

@@ -54,6 +54,8 @@ TEST(ExampleConfig, ShowsTheDefaults) {
     EXPECT_EQ(cfg.digest.post_timeout, defaults.digest.post_timeout);
     EXPECT_EQ(cfg.digest.post_retries, defaults.digest.post_retries);
     EXPECT_EQ(cfg.digest.top, defaults.digest.top);
+    EXPECT_EQ(cfg.metrics.enabled, defaults.metrics.enabled);
+    EXPECT_EQ(cfg.metrics.listen, defaults.metrics.listen);
 }
 
 TEST(ExampleConfig, MentionsEveryKey) {
@@ -62,11 +64,11 @@ TEST(ExampleConfig, MentionsEveryKey) {
                             "login_timeout", "lock_timeout", "include_databases", "exclude_databases", "kind", "path",
                             "busy_timeout", "level", "time_zone", "splay", "enabled", "interval", "timeout",
                             "retention", "params", "format", "out", "post", "post_file", "post_env", "post_timeout",
-                            "post_retries", "top"}) {
+                            "post_retries", "top", "listen"}) {
         const std::regex assignment("(^|\\n)#? ?" + std::string(key) + " = ");
         EXPECT_TRUE(std::regex_search(text, assignment)) << key;
     }
-    for (const char* section : {"[[instance]]", "[store]", "[logging]", "[agent]", "[xe]", "[digest]", "[collectors."}) {
+    for (const char* section : {"[[instance]]", "[store]", "[logging]", "[agent]", "[xe]", "[digest]", "[metrics]", "[collectors."}) {
         EXPECT_NE(text.find(section), std::string::npos) << section;
     }
 }
