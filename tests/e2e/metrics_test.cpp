@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -142,6 +143,49 @@ TEST(Metrics, APortInUseIsLoggedAndCollectionGoesOn) {
     }, 20s)) << b.output();
     EXPECT_EQ(b.stop(), 0) << b.output();
     EXPECT_EQ(a.stop(), 0) << a.output();
+}
+
+TEST(Metrics, RetentionThatIsBehindIsReportedByCheckThenPurgedAndCounted) {
+    SimProcess sim(incident());
+    TempDir dir;
+    const int port = free_tcp_port();
+    const auto db = dir.file("dmvlog.db");
+    auto cfg = agent_config(dir, sim.port(), db, metrics_section(port));
+    ASSERT_EQ(run_dmvlog({"collect", "--once", "--only", "requests_5s", "--config", cfg}).exit_code, 0);
+    {  // a snapshot from long ago, as a store whose retention did not run would hold
+        sqlite3* h = nullptr;
+        ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(h, "INSERT INTO snapshots (instance, collector, collected_at, utc_offset_minutes, row_count, "
+                                  "written_at) VALUES ('sim', 'requests_5s', '2020-01-01 00:00:00.0000000', 0, 0, "
+                                  "'2020-01-01 00:00:00.0000000')",
+                               nullptr, nullptr, nullptr),
+                  SQLITE_OK);
+        sqlite3_close(h);
+    }
+    auto check = run_dmvlog({"check", "--config", cfg});
+    EXPECT_EQ(check.exit_code, 1) << check.output;
+    EXPECT_NE(check.output.find("PROBLEM: retention of requests_5s is behind: the store still holds data from "
+                                "2020-01-01 00:00:00.0000000, older than its retention (7d) plus one purge period (10m)"),
+              std::string::npos)
+        << check.output;
+
+    // The agent's first retention pass (within a minute of schedule time; 6 s at --time-scale 10) deletes it,
+    // says so, and counts it.
+    AgentProcess agent({"run", "--config", cfg, "--time-scale", "10"});
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    const std::string purged = R"(dmvlog_retention_purged_snapshots_total{collector="requests_5s"})";
+    std::string text;
+    ASSERT_TRUE(wait_until([&] {
+        text = curl_get(base + "/metrics").body;
+        return value_of(text, purged) >= 1;
+    }, 30s)) << text << agent.output();
+    EXPECT_EQ(value_of(text, purged), 1);
+    EXPECT_EQ(value_of(text, R"(dmvlog_retention_behind{collector="requests_5s"})"), 0);
+    EXPECT_NE(agent.output().find("retention: requests_5s purged 1 snapshot(s)"), std::string::npos) << agent.output();
+    EXPECT_EQ(agent.stop(), 0) << agent.output();
+    check = run_dmvlog({"check", "--config", cfg});
+    EXPECT_EQ(check.output.find("PROBLEM: retention"), std::string::npos) << check.output;
+    EXPECT_NE(check.output.find("retention: keeping up"), std::string::npos) << check.output;
 }
 
 // A child process (here: prometheus) with its output in a file; SIGTERM, then SIGKILL, at the end.
