@@ -83,7 +83,7 @@ TEST(Metrics, ScrapedWithCurlHealthAndReadiness) {
     AgentProcess agent({"run", "--config", cfg});
 
     ASSERT_TRUE(wait_until([&] { return curl_get(base + "/healthz").status == 200; }, 20s)) << agent.output();
-    EXPECT_EQ(curl_get(base + "/healthz").body, "ok");
+    EXPECT_EQ(curl_get(base + "/healthz").body, "ok\n");
 
     // requests_5s has run, wait_stats is disabled by the permission error, the instance is connected.
     const std::string runs = R"(dmvlog_collector_runs_total{collector="requests_5s",instance="sim",status="ok"})";

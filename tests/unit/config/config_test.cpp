@@ -132,7 +132,7 @@ TEST(ConfigErrors, UnknownKeySuggestsTheNearest) {
               "(allowed keys: enabled, interval, timeout, retention, params)");
     EXPECT_EQ(error_of("[[instances]]\nname = \"a\"\n"),
               "t.toml:1:3: instances: unknown key; did you mean 'instance'? "
-              "(allowed keys: instance, store, logging, agent, xe, digest, collectors)");
+              "(allowed keys: instance, store, logging, agent, xe, digest, metrics, collectors)");
     EXPECT_THAT(error_of(kInstance + "pasword_file = \"/x\"\n"),
                 HasSubstr("t.toml:4:1: instance[0].pasword_file: unknown key; did you mean 'password_file'?"));
     EXPECT_THAT(error_of("[agent]\ntimezone = \"UTC\"\n"),
