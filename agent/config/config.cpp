@@ -459,7 +459,7 @@ private:
             int port = 0;
             if (!m.listen.empty() && !split_listen(m.listen, host, port))
                 r_.fail(v->source(), "metrics.listen",
-                        "must be host:port with a port of 1 to 65535, e.g. \"127.0.0.1:9187\" or \"[::1]:9187\" "
+                        "must be host:port with a port of 1 to 65535, e.g. \"127.0.0.1:9187\" "
                         "(\"\" turns the endpoint off; got \"" + m.listen + "\")");
             if (!m.listen.empty() && !is_loopback_host(host))
                 cfg.warnings.push_back(r_.file() + ":" + std::to_string(v->source().begin.line) + ": metrics.listen: " +

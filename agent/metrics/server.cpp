@@ -79,8 +79,12 @@ Server::Server(const std::string& listen, Metrics& metrics)
     int port = 0;
     if (!config::split_listen(listen, host, port))
         throw std::runtime_error(fmt::format("metrics endpoint: \"{}\" is not host:port", listen));
-    // civetweb takes numeric addresses: "127.0.0.1:9187", "[::1]:9187".
+    // civetweb takes numeric addresses ("127.0.0.1:9187"; IPv6 "[::1]:9187" only when it is built with IPv6).
     if (host == "localhost") host = "127.0.0.1";
+    if (host.find(':') != std::string::npos && mg_check_feature(8) == 0)
+        throw std::runtime_error(fmt::format("metrics endpoint: cannot listen on {}: this system's civetweb is built "
+                                             "without IPv6; use an IPv4 address such as 127.0.0.1",
+                                             listen));
     const std::string ports = host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
                                                                   : fmt::format("{}:{}", host, port);
     CivetCallbacks callbacks;
