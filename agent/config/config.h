@@ -102,7 +102,7 @@ struct Digest {
 // The agent's own metrics and health endpoints (`dmvlog run`): GET /metrics (Prometheus text), /healthz, /readyz.
 struct Metrics {
     bool enabled = true;              // enabled = false, or listen = "", turns the endpoint off
-    std::string listen = "127.0.0.1:9187";   // host:port ("[::1]:9187" for IPv6); loopback unless said otherwise
+    std::string listen = "127.0.0.1:9187";   // host:port (IPv4); loopback unless said otherwise
     int line = 0;                     // where the [metrics] table starts (for messages)
 };
 
