@@ -273,7 +273,11 @@ collect::RunResult XeJob::run() {
         std::string note = decl_.kind == "xe_ring_buffer" ? read_ring_buffer(lease, batch, timeout, out, bytes)
                                                           : read_event_file(lease, batch, timeout, out, bytes);
         std::int64_t parse_errors = 0;
-        for (const auto& ev : out.events) parse_errors += ev.event.error ? 1 : 0;
+        for (const auto& ev : out.events) {
+            parse_errors += ev.event.error ? 1 : 0;
+            if (ev.event.timestamp && (!result.newest_event_ticks || ev.event.timestamp->utc_ticks > *result.newest_event_ticks))
+                result.newest_event_ticks = ev.event.timestamp->utc_ticks;
+        }
         if (parse_errors) note += fmt::format("; {} event(s) with malformed XML, kept raw in xe_events", parse_errors);
 
         result.status = "ok";

@@ -11,7 +11,10 @@
 #include "agent/blocking/xe_sources.h"
 #include "agent/cli/cli.h"
 #include "agent/cli/common.h"
+#include "agent/collect/job.h"
+#include "agent/collect/service.h"
 #include "agent/collect/source.h"
+#include "agent/config/config.h"
 #include "agent/core/embedded.h"
 #include "agent/odbc/classify.h"
 #include "agent/odbc/connection.h"
@@ -96,6 +99,33 @@ int check_xe(odbc::Connection& conn, const config::Config& cfg, const std::vecto
                     "run `dmvlog xe setup --apply --set-threshold 10` (or read its T-SQL without --apply)\n");
     }
     return problems;
+}
+
+// Retention that falls behind: a collector whose data older than its retention plus one purge period is still
+// in the store (a running agent deletes it within one period). One line per such collector; returns their count.
+int check_retention(store::Store& st, const std::vector<collect::CollectorDecl>& decls) {
+    std::chrono::seconds xe_retention{0};
+    for (const auto& d : decls)
+        if (d.is_xe()) xe_retention = std::max(xe_retention, d.retention);
+    const auto now = collect::utc_now();
+    int behind = 0;
+    for (const auto& d : decls) {
+        const auto retention = d.is_xe() ? xe_retention : d.retention;
+        const auto allowed = std::chrono::duration_cast<std::chrono::nanoseconds>(retention + collect::kRetentionPeriod);
+        const Timestamp cutoff{now.utc_ticks - allowed.count() / 100, 0, false};
+        auto oldest = st.oldest_before(d.name, d.table, cutoff);
+        if (!oldest) continue;
+        std::printf("  PROBLEM: retention of %s is behind: the store still holds data from %s, older than its "
+                    "retention (%s) plus one purge period (%s). Is the agent running? Its log says what retention "
+                    "deleted (\"retention: ...\"); dmvlog_retention_behind is 1 while it does not keep up\n",
+                    d.name.c_str(), oldest->c_str(),
+                    config::format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(retention)).c_str(),
+                    config::format_duration(collect::kRetentionPeriod).c_str());
+        ++behind;
+    }
+    if (!behind) std::printf("  retention: keeping up (nothing older than each collector's retention plus %s)\n",
+                             config::format_duration(collect::kRetentionPeriod).c_str());
+    return behind;
 }
 
 }  // namespace
@@ -236,6 +266,7 @@ int cmd_check(const Args& args) {
             const int v = st->schema_version();
             if (v > 0) std::printf("  reachable, schema version %d\n", v);
             else std::printf("  reachable, no schema yet (created on first run, or by dmvlog schema install)\n");
+            if (v > 0) problems += check_retention(*st, loaded->decls);
         } catch (const std::exception& e) {
             std::printf("  PROBLEM: %s\n", e.what());
             ++problems;
@@ -245,11 +276,13 @@ int cmd_check(const Args& args) {
         auto dir = std::filesystem::path(loaded->cfg.store.path).parent_path();
         if (std::filesystem::exists(loaded->cfg.store.path)) {
             store::SqliteStore st(loaded->cfg.store.path, loaded->cfg.store.busy_timeout, true);
-            std::printf("  exists, schema version %d\n", st.schema_version());
+            const int v = st.schema_version();
+            std::printf("  exists, schema version %d\n", v);
             if (::access(loaded->cfg.store.path.c_str(), W_OK) != 0) {
                 std::printf("  PROBLEM: the store file is not writable by this user\n");
                 ++problems;
             }
+            if (v > 0) problems += check_retention(st, loaded->decls);
         } else if (!dir.empty() && std::filesystem::exists(dir) && ::access(dir.c_str(), W_OK) != 0) {
             std::printf("  PROBLEM: the folder %s is not writable by this user\n", dir.c_str());
             ++problems;

@@ -14,6 +14,8 @@
 #include "agent/cli/cli.h"
 #include "agent/cli/common.h"
 #include "agent/collect/service.h"
+#include "agent/metrics/registry.h"
+#include "agent/metrics/server.h"
 #include "agent/service/config_diff.h"
 #include "agent/service/notify.h"
 #include "agent/service/signals.h"
@@ -149,6 +151,28 @@ int cmd_run(const Args& args) {
     });
 
     int rc = exit_ok;
+    // The metrics outlive every service generation (a reload keeps the endpoint and its counters); the endpoint
+    // samples whichever generation runs. [metrics] itself is read at start only.
+    std::unique_ptr<metrics::Metrics> stats;
+    std::unique_ptr<metrics::Server> endpoint;
+    struct Live {
+        std::mutex mu;
+        collect::Service* svc = nullptr;
+    } live;
+    if (first->cfg.metrics.enabled) {
+        stats = std::make_unique<metrics::Metrics>();
+        stats->set_sampler([&live] {
+            std::lock_guard lock(live.mu);
+            return live.svc ? live.svc->sample() : collect::ServiceSample{};
+        });
+        try {
+            endpoint = std::make_unique<metrics::Server>(first->cfg.metrics.listen, *stats);
+            spdlog::info("metrics: http://{}/metrics, /healthz and /readyz", first->cfg.metrics.listen);
+        } catch (const std::exception& e) {
+            // Collection comes first: the agent runs on without its endpoint (alert on the scrape failing).
+            spdlog::error("{}; collecting without it", e.what());
+        }
+    }
     {
         odbc::Environment env;
         sched::SystemClock clock(scale);
@@ -180,6 +204,12 @@ int cmd_run(const Args& args) {
             }
             bool ready_sent = false;
             collect::Service* raw = svc.get();
+            if (stats) {
+                svc->set_observer(stats.get());
+                svc->writer().set_write_observer([m = stats.get()](double seconds, bool ok) { m->store_write(seconds, ok); });
+                std::lock_guard lock(live.mu);
+                live.svc = raw;
+            }
             svc->set_heartbeat(heartbeat_every, [&notifier, &ready_sent, raw] {
                 const auto line = status_line(raw->counters());
                 if (!ready_sent) {
@@ -212,6 +242,10 @@ int cmd_run(const Args& args) {
                          "({} bytes) waiting, {} evicted, {} corrupt",
                          ws.written, ws.duplicates, ws.failures, ws.spool_records, ws.spool_bytes, ws.spool_evicted,
                          ws.spool_corrupt);
+            {
+                std::lock_guard lock(live.mu);
+                live.svc = nullptr;
+            }
             svc.reset();
             st.reset();
             if (stopping || !next) {

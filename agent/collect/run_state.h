@@ -25,6 +25,8 @@ struct RunResult {
     double duration_ms = 0;
     int databases = 0;         // per-database collectors: databases read
     int databases_skipped = 0;
+    // XE collectors: the time (UTC ticks, 100 ns since 1970) of the newest event this run read, when it read any.
+    std::optional<std::int64_t> newest_event_ticks;
 };
 
 class RunState {

@@ -144,13 +144,20 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
     std::vector<std::unique_ptr<Control>> controls;
     apply_quarantine(clock.scale());
     for (auto& s : sources_) s->set_time_scale(clock.scale());
+    std::vector<std::pair<JobSample, sched::Scheduler::JobId>> scheduled;
+    RunObserver* observer = observer_;
     for (auto& job : xe_jobs_) {
         const auto& d = job->decl();
         auto splay = cfg_.agent.splay.count() > 0 ? std::chrono::duration_cast<sched::Duration>(cfg_.agent.splay)
                                                   : default_splay(d.interval);
         blocking::XeJob* j = job.get();
-        scheduler.add(job->instance() + "/" + d.name, std::chrono::duration_cast<sched::Duration>(d.interval), splay,
-                      [this, j] { count(j->run()); });
+        auto id = scheduler.add(job->instance() + "/" + d.name, std::chrono::duration_cast<sched::Duration>(d.interval),
+                                splay, [this, j, observer] {
+                                    auto r = j->run();
+                                    count(r);
+                                    if (observer) observer->run_finished(j->instance(), j->decl().name, r);
+                                });
+        scheduled.emplace_back(JobSample{job->instance(), d.name}, id);
     }
     for (auto& job : jobs_) {
         job->set_clock(&clock);
@@ -160,9 +167,10 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
         auto splay = cfg_.agent.splay.count() > 0 ? std::chrono::duration_cast<sched::Duration>(cfg_.agent.splay)
                                                   : default_splay(d.interval);
         c->id = scheduler.add(job->instance() + "/" + d.name, std::chrono::duration_cast<sched::Duration>(d.interval), splay,
-                              [this, c, &scheduler] {
+                              [this, c, &scheduler, observer] {
                                   auto r = c->job->run();
                                   count(r);
+                                  if (observer) observer->run_finished(c->job->instance(), c->job->decl().name, r);
                                   if (r.status != "ok") return;
                                   if (auto next = c->governor.observe(r.duration_ms)) {
                                       scheduler.set_interval(c->id, std::chrono::duration_cast<sched::Duration>(*next));
@@ -174,6 +182,7 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
                                                    c->governor.factor());
                                   }
                               });
+        scheduled.emplace_back(JobSample{job->instance(), d.name}, c->id);
     }
     // Collectors marked on_connect (server_info) run again right after each (re)connect.
     for (auto& src : sources_) {
@@ -184,8 +193,9 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
             for (auto id : ids) scheduler.trigger(id);
         });
     }
-    // Retention: every 10 minutes each collector's data older than its retention is purged in small steps.
-    scheduler.add("retention", std::chrono::minutes(10), std::chrono::minutes(1), [this, &clock] {
+    // Retention: every 10 minutes each collector's data older than its retention is purged in small steps. A
+    // collector whose previous pass has not finished when the next is due is behind (store::Writer says so).
+    scheduler.add("retention", kRetentionPeriod, std::chrono::minutes(1), [this, &clock] {
         const auto now_ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(clock.now().time_since_epoch()).count() / 100;
         // The XE collectors share their tables: their events, parsed rows and episodes are purged by event time
         // with the longest retention among them (blocking_events' 30d as declared), never their bookmarks.
@@ -207,6 +217,7 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
         std::lock_guard lock(mu_);
         if (stop_requested_) return;
         scheduler_ = &scheduler;
+        scheduled_ = std::move(scheduled);
     }
     spdlog::info("dmvlog running: {} instance(s), {} collector job(s), store writer ready", sources_.size(),
                  jobs_.size() + xe_jobs_.size());
@@ -214,6 +225,7 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
     {
         std::lock_guard lock(mu_);
         scheduler_ = nullptr;
+        scheduled_.clear();
     }
     spdlog::info("stopping: cancelling running queries and writing what was collected");
     for (auto& s : sources_) s->cancel_all();
@@ -241,6 +253,34 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
             spdlog::info("{}: {} runs, {} ticks skipped while busy, {} missed", scheduler.name(c->id), st.runs,
                          st.skipped_busy, st.missed);
     }
+}
+
+ServiceSample Service::sample() {
+    ServiceSample out;
+    {
+        std::lock_guard lock(mu_);
+        out.running = scheduler_ != nullptr;
+        if (scheduler_) {
+            for (const auto& [job, id] : scheduled_) {
+                out.jobs.push_back(job);
+                out.jobs.back().skipped_busy = scheduler_->stats(id).skipped_busy;
+            }
+        }
+    }
+    if (out.jobs.empty()) {  // not running: the jobs without scheduler counts
+        for (const auto& j : jobs_) out.jobs.push_back(JobSample{j->instance(), j->decl().name});
+        for (const auto& j : xe_jobs_) out.jobs.push_back(JobSample{j->instance(), j->decl().name});
+    }
+    for (auto& s : out.jobs) {
+        for (const auto& j : jobs_)
+            if (j->instance() == s.instance && j->decl().name == s.collector) s.disabled = j->disabled();
+        for (const auto& j : xe_jobs_)
+            if (j->instance() == s.instance && j->decl().name == s.collector) s.disabled = j->disabled();
+    }
+    for (const auto& src : sources_)
+        out.sources.push_back(SourceSample{src->instance().name, src->reachable(), src->reconnects()});
+    out.writer = writer_->stats();
+    return out;
 }
 
 void Service::stop() {

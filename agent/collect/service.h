@@ -11,6 +11,7 @@
 #include "agent/collect/declaration.h"
 #include "agent/collect/job.h"
 #include "agent/collect/run_markers.h"
+#include "agent/collect/observer.h"
 #include "agent/collect/source.h"
 #include "agent/config/config.h"
 #include "agent/odbc/environment.h"
@@ -53,6 +54,10 @@ public:
         std::size_t queued = 0;            // items waiting for the store writer
     };
     Counters counters() const;
+    // Told after each scheduled run; set before run(). May be null.
+    void set_observer(RunObserver* observer) { observer_ = observer; }
+    // The state of jobs, sources and writer now; safe from any thread, also before and after run().
+    ServiceSample sample();
 
     const std::vector<CollectorDecl>& decls() const { return decls_; }
     store::Writer& writer() { return *writer_; }
@@ -77,13 +82,18 @@ private:
     std::unique_ptr<RunMarkers> markers_;
     bool quarantine_applied_ = false;
     sched::Scheduler* scheduler_ = nullptr;
+    std::vector<std::pair<JobSample, sched::Scheduler::JobId>> scheduled_;  // under mu_ while scheduler_ is set
     bool stop_requested_ = false;
     std::chrono::steady_clock::time_point stop_at_{};
     std::chrono::milliseconds heartbeat_every_{0};
     std::function<void()> heartbeat_;
     std::atomic<std::uint64_t> runs_{0};
     std::atomic<std::uint64_t> failures_{0};
+    RunObserver* observer_ = nullptr;
 };
+
+// How often retention runs: each pass deletes what is older than each collector's retention.
+inline constexpr std::chrono::minutes kRetentionPeriod{10};
 
 // Automatic splay: 10% of the interval, at most 30 s.
 sched::Duration default_splay(std::chrono::milliseconds interval);

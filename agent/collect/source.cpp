@@ -265,6 +265,11 @@ std::chrono::milliseconds InstanceSource::backoff_remaining() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(next_attempt_ - now);
 }
 
+bool InstanceSource::reachable() const {
+    std::lock_guard lock(mu_);
+    return ever_connected_ && last_error_.empty();
+}
+
 std::uint64_t InstanceSource::reconnects() const {
     std::lock_guard lock(mu_);
     return reconnects_;

@@ -126,6 +126,8 @@ public:
     // TESTING ONLY (`dmvlog run --time-scale X`): backoff waits are schedule time, so they pass X times faster
     // in wall time, like the schedule itself.
     void set_time_scale(double scale);
+    // The last connect succeeded and no connection was lost since (false before the first connect).
+    bool reachable() const;
     // Called (outside the pool's lock) after the first connect and after every reconnect that follows a
     // failure or a lost connection.
     void on_connect(std::function<void()> callback);

@@ -82,6 +82,33 @@ std::chrono::milliseconds parse_duration(std::string_view text) {
     return std::chrono::milliseconds(negative ? -value : value);
 }
 
+bool split_listen(std::string_view listen, std::string& host, int& port) {
+    std::string_view h, p;
+    if (!listen.empty() && listen.front() == '[') {
+        const auto close = listen.find(']');
+        if (close == std::string_view::npos || close + 1 >= listen.size() || listen[close + 1] != ':') return false;
+        h = listen.substr(1, close - 1);
+        p = listen.substr(close + 2);
+    } else {
+        const auto colon = listen.rfind(':');
+        if (colon == std::string_view::npos || listen.find(':') != colon) return false;
+        h = listen.substr(0, colon);
+        p = listen.substr(colon + 1);
+    }
+    if (h.empty() || p.empty() || p.size() > 5) return false;
+    if (!std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+    const int n = std::stoi(std::string(p));
+    if (n < 1 || n > 65535) return false;
+    host = std::string(h);
+    port = n;
+    return true;
+}
+
+bool is_loopback_host(std::string_view host) {
+    if (host == "localhost" || host == "::1") return true;
+    return host.starts_with("127.") && std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
 std::string format_duration(std::chrono::milliseconds d) {
     const long long ms = d.count();
     if (ms == 0) return "0s";
@@ -98,8 +125,9 @@ std::string format_duration(std::chrono::milliseconds d) {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"instance", "store", "logging", "agent", "xe", "digest", "spool", "collectors"};
+const std::vector<std::string> kTopKeys = {"instance", "store", "logging", "agent", "xe", "digest", "spool", "metrics", "collectors"};
 const std::vector<std::string> kSpoolKeys = {"enabled", "dir", "max_bytes"};
+const std::vector<std::string> kMetricsKeys = {"enabled", "listen"};
 const std::vector<std::string> kDigestKeys = {"format", "out", "post", "post_file", "post_env", "post_timeout", "post_retries", "top"};
 const std::vector<std::string> kXeKeys = {"session", "path", "max_file_size_mb", "max_rollover_files", "ring_buffer_session"};
 const std::vector<std::string> kInstanceKeys = {
@@ -208,6 +236,7 @@ public:
             else if (key == "xe") xe(*v, cfg.xe);
             else if (key == "digest") digest(*v, cfg.digest);
             else if (key == "spool") spool(*v, cfg.spool);
+            else if (key == "metrics") metrics(*v, cfg);
             else if (key == "collectors") collectors(*v, cfg);
         }
         return cfg;
@@ -440,6 +469,29 @@ private:
             if (n < 1 || n > 1000) r_.fail(v->source(), "xe.max_rollover_files", "must be 1 to 1000");
             x.max_rollover_files = static_cast<int>(n);
         }
+    }
+
+    void metrics(const toml::node& node, Config& cfg) {
+        const auto& t = r_.table(node, "metrics");
+        r_.check_keys(t, "metrics", kMetricsKeys);
+        Metrics& m = cfg.metrics;
+        m.line = static_cast<int>(t.source().begin.line);
+        if (const auto* v = t.get("enabled")) m.enabled = r_.boolean(*v, "metrics.enabled");
+        if (const auto* v = t.get("listen")) {
+            m.listen = r_.string(*v, "metrics.listen");
+            std::string host;
+            int port = 0;
+            if (!m.listen.empty() && !split_listen(m.listen, host, port))
+                r_.fail(v->source(), "metrics.listen",
+                        "must be host:port with a port of 1 to 65535, e.g. \"127.0.0.1:9187\" "
+                        "(\"\" turns the endpoint off; got \"" + m.listen + "\")");
+            if (!m.listen.empty() && !is_loopback_host(host))
+                cfg.warnings.push_back(r_.file() + ":" + std::to_string(v->source().begin.line) + ": metrics.listen: " +
+                                       m.listen + " is not a loopback address: /metrics and /readyz answer anyone "
+                                       "who can reach it (no authentication); prefer 127.0.0.1 behind a proxy or a "
+                                       "firewall");
+        }
+        if (m.listen.empty()) m.enabled = false;
     }
 
     void digest(const toml::node& node, Digest& d) {

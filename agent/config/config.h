@@ -119,6 +119,18 @@ struct Spool {
     std::uint64_t max_bytes = 256ull << 20;   // beyond it the oldest segment is evicted
 };
 
+// The agent's own metrics and health endpoints (`dmvlog run`): GET /metrics (Prometheus text), /healthz, /readyz.
+struct Metrics {
+    bool enabled = true;              // enabled = false, or listen = "", turns the endpoint off
+    std::string listen = "127.0.0.1:9187";   // host:port (IPv4); loopback unless said otherwise
+    int line = 0;                     // where the [metrics] table starts (for messages)
+};
+
+// "host:port" split; false when it is not of that form (port 1..65535; IPv6 hosts in brackets).
+bool split_listen(std::string_view listen, std::string& host, int& port);
+// A loopback host: 127.0.0.0/8, ::1, localhost.
+bool is_loopback_host(std::string_view host);
+
 struct Config {
     std::string source;               // file the configuration came from ("" for built-in defaults)
     std::vector<Instance> instances;
@@ -128,10 +140,11 @@ struct Config {
     Xe xe;
     Digest digest;
     Spool spool;
+    Metrics metrics;
     std::map<std::string, CollectorOverride> collectors;
     // Problems that do not stop the agent, formatted like ConfigError::what(); the caller logs them (a
-    // configuration file that others may write to; a collector timeout longer than its interval is reported
-    // by collect::apply_overrides, which knows the declared values).
+    // configuration file that others may write to; a metrics.listen address that is not loopback; a collector
+    // timeout longer than its interval is reported by collect::apply_overrides, which knows the declared values).
     std::vector<std::string> warnings;
 };
 

@@ -393,6 +393,19 @@ std::vector<RunSummary> PgStore::run_summaries(int recent) {
     return out;
 }
 
+std::optional<std::string> PgStore::oldest_before(const std::string& collector, const std::string& table,
+                                                  const Timestamp& cutoff) {
+    std::lock_guard lock(mu_);
+    if (table == kXeTable) return std::nullopt;  // the XE collectors do not write to a PostgreSQL store yet
+    const std::string cut = format_timestamp(cutoff);
+    const char* p[] = {collector.c_str(), cut.c_str()};
+    Result r(PQexecParams(conn_, "SELECT MIN(collected_at) FROM snapshots WHERE collector = $1 AND collected_at < $2", 2,
+                          nullptr, p, nullptr, nullptr, 0));
+    if (!r.ok()) throw StoreError(fmt::format("store {}: oldest data of {}: {}", where_, collector, trim(PQresultErrorMessage(r.get()))));
+    if (r.rows() == 0 || PQgetisnull(r.get(), 0, 0)) return std::nullopt;
+    return r.text(0, 0);
+}
+
 PurgeResult PgStore::purge(const std::string& collector, const std::string& table, const Timestamp& cutoff, int max_snapshots) {
     std::lock_guard lock(mu_);
     if (table == kXeTable) return purge_xe_locked(collector, cutoff, max_snapshots);

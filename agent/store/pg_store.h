@@ -38,6 +38,8 @@ public:
     // table's rows older than the cutoff in the partition that holds it.
     PurgeResult purge(const std::string& collector, const std::string& table, const Timestamp& cutoff,
                       int max_snapshots) override;
+    std::optional<std::string> oldest_before(const std::string& collector, const std::string& table,
+                                             const Timestamp& cutoff) override;
 
     // The blocking_events collectors' writes (agent/store/xe_store.h), as in the SQLite store (pg_xe.cpp).
     XeBookmark read_xe_bookmark(const std::string& instance, const std::string& source) override;

@@ -500,6 +500,24 @@ PurgeResult SqliteStore::purge(const std::string& collector, const std::string& 
     return out;
 }
 
+std::optional<std::string> SqliteStore::oldest_before(const std::string& collector, const std::string& table,
+                                                      const Timestamp& cutoff) {
+    std::lock_guard lock(mu_);
+    const std::string cut = format_timestamp(cutoff);
+    // The XE tables: their events by event_time (purge_xe's order); the rest: the collector's snapshots.
+    auto* s = table == kXeTable
+                  ? prepare_cached("oldest-xe", "SELECT MIN(event_time) FROM xe_events WHERE event_time < ?")
+                  : prepare_cached("oldest", "SELECT MIN(collected_at) FROM snapshots WHERE collector = ? AND collected_at < ?");
+    int i = 1;
+    if (table != kXeTable) bind_text(s, i++, collector);
+    bind_text(s, i, cut);
+    std::optional<std::string> out;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    sqlite3_reset(s);
+    return out;
+}
+
 std::int64_t SqliteStore::purge_runs(const std::string& collector, const std::string& cut, int limit) {
     auto* dr = prepare_cached("purge-runs",
                               "DELETE FROM collector_runs WHERE rowid IN (SELECT rowid FROM collector_runs WHERE "

@@ -40,6 +40,8 @@ public:
     int schema_version() override;
     PurgeResult purge(const std::string& collector, const std::string& table, const Timestamp& cutoff,
                       int max_snapshots) override;
+    std::optional<std::string> oldest_before(const std::string& collector, const std::string& table,
+                                             const Timestamp& cutoff) override;
 
     // The XE collectors (agent/store/sqlite_xe.cpp). purge() of table "xe_events" (their declared table) is
     // purge_xe().

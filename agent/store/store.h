@@ -90,6 +90,11 @@ public:
     // caller repeats while it returns rows, so that no single transaction holds the store for long.
     virtual PurgeResult purge(const std::string& collector, const std::string& table, const Timestamp& cutoff,
                               int max_snapshots) = 0;
+    // Retention that falls behind: the time of the collector's oldest data older than cutoff, as stored
+    // ("YYYY-MM-DD HH:MM:SS.fffffff" UTC), or nullopt when there is none. Data as purge() sees it: snapshots
+    // by collected_at; for the XE table, events by event_time.
+    virtual std::optional<std::string> oldest_before(const std::string& collector, const std::string& table,
+                                                     const Timestamp& cutoff) = 0;
 };
 
 // 64-bit FNV-1a of the UTF-8 text, as a signed integer (the sql_text key).

@@ -48,12 +48,29 @@ void Writer::enqueue(Item item) {
     cv_.notify_one();
 }
 
+void Writer::set_write_observer(WriteObserver observer) {
+    std::lock_guard lock(mu_);
+    write_observer_ = std::move(observer);
+}
+
 void Writer::submit_purge(std::string collector, std::string table, Timestamp cutoff) {
     {
         std::lock_guard lock(mu_);
-        for (const auto& item : queue_)
-            if (item.purge && item.purge->table == table && item.purge->collector == collector)
-                return;  // one purge per collector and table at a time
+        for (const auto& item : queue_) {
+            if (item.purge && item.purge->table == table && item.purge->collector == collector) {
+                // One purge per collector and table at a time: the previous pass has not finished.
+                auto& r = stats_.retention[collector];
+                if (!r.behind)
+                    spdlog::warn("retention: {} is behind: its previous pass (cutoff {}) has not finished when the "
+                                 "next one is due ({} snapshot(s) deleted in it so far); the store holds data older "
+                                 "than the retention{}",
+                                 collector, format_timestamp(item.purge->cutoff), item.purge->total.snapshots,
+                                 stats_.last_error.empty() ? "" : "; last store error: " + stats_.last_error);
+                r.behind = true;
+                return;
+            }
+        }
+        stats_.retention.try_emplace(collector);
         Item item;
         item.purge = Purge{std::move(collector), std::move(table), cutoff, {}};
         queue_.push_back(std::move(item));
@@ -165,6 +182,7 @@ void Writer::loop() {
         std::string error;
         bool duplicate = false;
         PurgeResult purged;
+        const auto t0 = std::chrono::steady_clock::now();
         try {
             if (record) {
                 if (record->snapshot) duplicate = !store_.write(*record->snapshot, record->run);
@@ -180,21 +198,39 @@ void Writer::loop() {
         } catch (const std::exception& e) {
             error = e.what();
         }
+        if (!item.purge) {
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            WriteObserver observer;
+            {
+                std::lock_guard observer_lock(mu_);
+                observer = write_observer_;
+            }
+            if (observer) observer(seconds, error.empty());
+        }
         lock.lock();
         busy_ = false;
         if (error.empty() && item.purge) {
             stats_.purged_rows += static_cast<std::uint64_t>(purged.rows);
             stats_.purged_snapshots += static_cast<std::uint64_t>(purged.snapshots);
+            auto& r = stats_.retention[item.purge->collector];
+            r.rows += static_cast<std::uint64_t>(purged.rows);
+            r.snapshots += static_cast<std::uint64_t>(purged.snapshots);
             auto& total = item.purge->total;
             total.rows += purged.rows;
             total.snapshots += purged.snapshots;
             total.runs += purged.runs;
             if (purged.more && !stopping_) {
                 queue_.push_back(std::move(item));  // the next step after what is waiting now
-            } else if (total.snapshots > 0 || total.runs > 0) {
-                spdlog::info("retention: {} purged {} snapshot(s), {} row(s), {} run record(s) older than {}",
-                             item.purge->collector, total.snapshots, total.rows, total.runs,
-                             format_timestamp(item.purge->cutoff));
+            } else {
+                ++r.passes;
+                if (r.behind && !purged.more)
+                    spdlog::info("retention: {} caught up: nothing older than {} is left", item.purge->collector,
+                                 format_timestamp(item.purge->cutoff));
+                if (!purged.more) r.behind = false;
+                if (total.snapshots > 0 || total.runs > 0)
+                    spdlog::info("retention: {} purged {} snapshot(s), {} row(s), {} run record(s) older than {}",
+                                 item.purge->collector, total.snapshots, total.rows, total.runs,
+                                 format_timestamp(item.purge->cutoff));
             }
             if (drained()) drained_.notify_all();
             continue;

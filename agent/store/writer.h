@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -35,7 +36,22 @@ public:
         std::uint64_t spool_bytes = 0;   // bytes of the spool's files now
         std::uint64_t spool_evicted = 0; // records evicted by the spool's size cap, total
         std::uint64_t spool_corrupt = 0; // bad records found in the spool, total
+        // Retention per collector: what it deleted so far, and whether it is behind (a pass became due while
+        // the collector's previous pass had not finished: the store still holds data older than its retention
+        // plus one purge period).
+        struct Retention {
+            std::uint64_t rows = 0;
+            std::uint64_t snapshots = 0;   // XE collectors: events
+            std::uint64_t passes = 0;      // passes finished
+            bool behind = false;
+        };
+        std::map<std::string, Retention> retention;
     };
+
+    // Called by the writer's thread after each attempt to write a snapshot or run record (not purges):
+    // how long the store took, and whether it succeeded. Set before the first submit.
+    using WriteObserver = std::function<void(double seconds, bool ok)>;
+    void set_write_observer(WriteObserver observer);
 
     // max_queue: items kept in memory while the store cannot be written; the oldest go first beyond it.
     explicit Writer(Store& store, std::size_t max_queue = 10000);
@@ -90,6 +106,7 @@ private:
     bool failing_ = false;        // the last write failed
     bool spool_failing_ = false;  // the last append to the spool failed
     Stats stats_;
+    WriteObserver write_observer_;
     std::thread thread_;
 };
 

@@ -139,7 +139,7 @@ TEST(ConfigErrors, UnknownKeySuggestsTheNearest) {
               "(allowed keys: enabled, interval, timeout, retention, params)");
     EXPECT_EQ(error_of("[[instances]]\nname = \"a\"\n"),
               "t.toml:1:3: instances: unknown key; did you mean 'instance'? "
-              "(allowed keys: instance, store, logging, agent, xe, digest, spool, collectors)");
+              "(allowed keys: instance, store, logging, agent, xe, digest, spool, metrics, collectors)");
     EXPECT_THAT(error_of(kInstance + "pasword_file = \"/x\"\n"),
                 HasSubstr("t.toml:4:1: instance[0].pasword_file: unknown key; did you mean 'password_file'?"));
     EXPECT_THAT(error_of("[agent]\ntimezone = \"UTC\"\n"),
@@ -636,6 +636,58 @@ TEST_F(ConfigFileMode, ARelativeCaFileIsTakenAgainstTheConfigFolder) {
     using P = std::filesystem::perms;
     const auto p = write(kInstanceText() + "ca_file = \"tls/ca.pem\"\n", P::owner_read | P::owner_write);
     EXPECT_EQ(load_file(p).instances[0].ca_file, (dir_ / "tls/ca.pem").string());
+TEST(ConfigMetrics, DefaultsToLoopback9187) {
+    const Config cfg = parse("", "t.toml");
+    EXPECT_TRUE(cfg.metrics.enabled);
+    EXPECT_EQ(cfg.metrics.listen, "127.0.0.1:9187");
+    EXPECT_TRUE(cfg.warnings.empty());
+}
+
+TEST(ConfigMetrics, ListenAndEnabled) {
+    Config cfg = parse("[metrics]\nlisten = \"127.0.0.1:19187\"\n", "t.toml");
+    EXPECT_TRUE(cfg.metrics.enabled);
+    EXPECT_EQ(cfg.metrics.listen, "127.0.0.1:19187");
+    EXPECT_TRUE(cfg.warnings.empty());
+    cfg = parse("[metrics]\nenabled = false\n", "t.toml");
+    EXPECT_FALSE(cfg.metrics.enabled);
+    cfg = parse("[metrics]\nlisten = \"\"\n", "t.toml");
+    EXPECT_FALSE(cfg.metrics.enabled) << "an empty listen turns the endpoint off";
+    cfg = parse("[metrics]\nlisten = \"[::1]:9187\"\n", "t.toml");
+    EXPECT_TRUE(cfg.warnings.empty()) << "::1 is loopback";
+}
+
+TEST(ConfigMetrics, NonLoopbackListenIsAllowedButWarned) {
+    const Config cfg = parse("[metrics]\nlisten = \"0.0.0.0:9187\"\n", "t.toml");
+    EXPECT_EQ(cfg.metrics.listen, "0.0.0.0:9187");
+    ASSERT_EQ(cfg.warnings.size(), 1u);
+    EXPECT_THAT(cfg.warnings[0], HasSubstr("t.toml:2: metrics.listen: 0.0.0.0:9187 is not a loopback address"));
+}
+
+TEST(ConfigMetrics, BadListenAndUnknownKeysAreErrors) {
+    EXPECT_THAT(error_of("[metrics]\nlisten = \"9187\"\n"), HasSubstr("metrics.listen: must be host:port with a port of 1 to 65535"));
+    EXPECT_THAT(error_of("[metrics]\nlisten = \"127.0.0.1:0\"\n"), HasSubstr("metrics.listen: must be host:port"));
+    EXPECT_THAT(error_of("[metrics]\nlisten = \"127.0.0.1:70000\"\n"), HasSubstr("metrics.listen"));
+    EXPECT_THAT(error_of("[metrics]\nlisten = \"::1:9187\"\n"), HasSubstr("metrics.listen"));
+    EXPECT_THAT(error_of("[metrics]\nenabled = \"yes\"\n"), HasSubstr("metrics.enabled"));
+    EXPECT_THAT(error_of("[metrics]\nlisen = \"x\"\n"), HasSubstr("listen"));
+}
+
+TEST(ConfigMetrics, SplitListen) {
+    std::string host;
+    int port = 0;
+    ASSERT_TRUE(split_listen("127.0.0.1:9187", host, port));
+    EXPECT_EQ(host, "127.0.0.1");
+    EXPECT_EQ(port, 9187);
+    ASSERT_TRUE(split_listen("[::1]:80", host, port));
+    EXPECT_EQ(host, "::1");
+    EXPECT_EQ(port, 80);
+    EXPECT_FALSE(split_listen(":9187", host, port));
+    EXPECT_FALSE(split_listen("host:", host, port));
+    EXPECT_FALSE(split_listen("host:12a", host, port));
+    EXPECT_TRUE(is_loopback_host("127.0.0.2"));
+    EXPECT_TRUE(is_loopback_host("localhost"));
+    EXPECT_FALSE(is_loopback_host("10.0.0.1"));
+    EXPECT_FALSE(is_loopback_host("127.example.com"));
 }
 
 }  // namespace

@@ -61,6 +61,8 @@ TEST(ExampleConfig, ShowsTheDefaults) {
     EXPECT_EQ(cfg.digest.top, defaults.digest.top);
     EXPECT_EQ(cfg.spool.enabled, defaults.spool.enabled);
     EXPECT_EQ(cfg.spool.max_bytes, defaults.spool.max_bytes);
+    EXPECT_EQ(cfg.metrics.enabled, defaults.metrics.enabled);
+    EXPECT_EQ(cfg.metrics.listen, defaults.metrics.listen);
 }
 
 TEST(ExampleConfig, MentionsEveryKey) {
@@ -70,11 +72,11 @@ TEST(ExampleConfig, MentionsEveryKey) {
                             "trust_server_certificate", "ca_file", "kind", "path",
                             "busy_timeout", "level", "time_zone", "splay", "quarantine", "enabled", "interval", "timeout",
                             "retention", "params", "format", "out", "post", "post_file", "post_env", "post_timeout",
-                            "post_retries", "top", "max_bytes", "dir"}) {
+                            "post_retries", "top", "max_bytes", "dir", "listen"}) {
         const std::regex assignment("(^|\\n)#? ?" + std::string(key) + " = ");
         EXPECT_TRUE(std::regex_search(text, assignment)) << key;
     }
-    for (const char* section : {"[[instance]]", "[store]", "[logging]", "[agent]", "[xe]", "[digest]", "[spool]", "[collectors."}) {
+    for (const char* section : {"[[instance]]", "[store]", "[logging]", "[agent]", "[xe]", "[digest]", "[spool]", "[metrics]", "[collectors."}) {
         EXPECT_NE(text.find(section), std::string::npos) << section;
     }
 }
