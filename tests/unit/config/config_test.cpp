@@ -636,6 +636,8 @@ TEST_F(ConfigFileMode, ARelativeCaFileIsTakenAgainstTheConfigFolder) {
     using P = std::filesystem::perms;
     const auto p = write(kInstanceText() + "ca_file = \"tls/ca.pem\"\n", P::owner_read | P::owner_write);
     EXPECT_EQ(load_file(p).instances[0].ca_file, (dir_ / "tls/ca.pem").string());
+}
+
 TEST(ConfigMetrics, DefaultsToLoopback9187) {
     const Config cfg = parse("", "t.toml");
     EXPECT_TRUE(cfg.metrics.enabled);
