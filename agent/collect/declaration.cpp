@@ -1,5 +1,7 @@
 #include "agent/collect/declaration.h"
 
+#include "agent/core/text.h"
+
 #include "agent/core/tsql_quote.h"
 
 #include <algorithm>
@@ -84,12 +86,6 @@ constexpr TypeInfo kTypes[] = {
     {"xml", ColumnType::xml, LengthRule::none, 0, 0},
     {"uniqueidentifier", ColumnType::uniqueidentifier, LengthRule::none, 0, 0},
 };
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 

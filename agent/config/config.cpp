@@ -1,5 +1,7 @@
 #include "agent/config/config.h"
 
+#include "agent/core/text.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -158,19 +160,6 @@ bool valid_env_name(std::string_view s) {
 
 bool valid_credential_name(std::string_view s) {
     return !s.empty() && s != "." && s != ".." && s.find('/') == std::string_view::npos && s.find('\0') == std::string_view::npos;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string trim(std::string_view s) {
-    std::size_t b = 0, e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b])) != 0) ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])) != 0) --e;
-    return std::string(s.substr(b, e - b));
 }
 
 // The keys of an ODBC connection string ("KEY=value;KEY={va;lue}"), lower-cased.

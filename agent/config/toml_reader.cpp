@@ -1,5 +1,7 @@
 #include "agent/config/toml_reader.h"
 
+#include "agent/core/text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
@@ -7,12 +9,6 @@
 namespace dmvlog::config::detail {
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);

@@ -1,5 +1,7 @@
 #include "agent/odbc/tls_settings.h"
 
+#include "agent/core/text.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,19 +22,6 @@
 namespace dmvlog::odbc {
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string trim(std::string_view s) {
-    std::size_t b = 0, e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b])) != 0) ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])) != 0) --e;
-    return std::string(s.substr(b, e - b));
-}
 
 bool is_key(std::string_view a, std::string_view b) { return lower(trim(a)) == lower(b); }
 

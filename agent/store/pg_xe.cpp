@@ -32,15 +32,6 @@ std::optional<std::string> opt_int(const std::optional<std::int64_t>& v) {
     return std::to_string(*v);
 }
 
-std::string column_list(const std::vector<std::string_view>& columns) {
-    std::string out;
-    for (auto c : columns) {
-        if (!out.empty()) out += ", ";
-        out += c;
-    }
-    return out;
-}
-
 }  // namespace
 
 XeBookmark PgStore::read_xe_bookmark(const std::string& instance, const std::string& source) {
@@ -187,7 +178,7 @@ std::int64_t PgStore::rebuild_episodes(const std::string& instance, std::int64_t
     std::vector<blocking::ReportRow> reports;
     {
         auto r = pg_exec(conn_, where_, "read blocked_process_reports",
-                         "SELECT " + column_list(xe_rows::kEpisodeInputColumns) +
+                         "SELECT " + xe_rows::column_list(xe_rows::kEpisodeInputColumns) +
                              " FROM blocked_process_reports WHERE instance = $1 AND event_time >= $2 "
                              "AND blocked_spid IS NOT NULL AND blocking_spid IS NOT NULL",
                          {instance, from});

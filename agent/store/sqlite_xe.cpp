@@ -58,15 +58,6 @@ void bind_row(sqlite3_stmt* s, int first, const Row& row) {
 
 std::string marker(int) { return "?"; }
 
-std::string column_list(const std::vector<std::string_view>& columns) {
-    std::string out;
-    for (auto c : columns) {
-        if (!out.empty()) out += ", ";
-        out += c;
-    }
-    return out;
-}
-
 }  // namespace
 
 XeBookmark SqliteStore::read_xe_bookmark(const std::string& instance, const std::string& source) {
@@ -323,7 +314,7 @@ std::int64_t SqliteStore::rebuild_episodes(const std::string& instance, std::int
     std::vector<blocking::ReportRow> reports;
     {
         auto* s = prepare_cached("xe:episodes-reports",
-                                 "SELECT " + column_list(xe_rows::kEpisodeInputColumns) +
+                                 "SELECT " + xe_rows::column_list(xe_rows::kEpisodeInputColumns) +
                                      " FROM blocked_process_reports WHERE instance = ? AND event_time >= ? "
                                      "AND blocked_spid IS NOT NULL AND blocking_spid IS NOT NULL");
         bind_text(s, 1, instance);

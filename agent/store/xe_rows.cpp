@@ -246,6 +246,15 @@ std::optional<blocking::ReportRow> report_row(const std::vector<std::optional<st
     return r;
 }
 
+std::string column_list(const std::vector<std::string_view>& columns) {
+    std::string out;
+    for (auto c : columns) {
+        if (!out.empty()) out += ", ";
+        out += c;
+    }
+    return out;
+}
+
 std::string join_ints(const std::vector<std::int64_t>& v) {
     std::string out;
     for (auto x : v) {

@@ -50,6 +50,9 @@ std::string deadlock_victims(const xe::DeadlockReport& d);
 // A row of kEpisodeInputColumns (as text or NULL per column) back into a ReportRow; nullopt without a time.
 std::optional<blocking::ReportRow> report_row(const std::vector<std::optional<std::string>>& columns);
 
+// "c1, c2, ..." of columns.
+std::string column_list(const std::vector<std::string_view>& columns);
+
 // Comma-separated integers (a ring buffer bookmark's event hashes) and back.
 std::string join_ints(const std::vector<std::int64_t>& v);
 std::vector<std::int64_t> split_ints(std::string_view text);

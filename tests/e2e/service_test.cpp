@@ -206,7 +206,8 @@ TEST(Service, SigtermWhileALoginHangsExitsAtTheBoundWithStatusOne) {
     NotifySocket sock(dir.file("notify"));
     auto cfg = agent_config(dir, sim.port(), dir.file("dmvlog.db"), "[agent]\nstop_timeout = \"1s\"\n");
     auto text = slurp(cfg);
-    text.replace(text.find("login_timeout = \"3s\""), 21, "login_timeout = \"60s\"");
+    const std::string short_login = "login_timeout = \"3s\"";
+    text.replace(text.find(short_login), short_login.size(), "login_timeout = \"60s\"");
     dir.write("dmvlog.toml", text);
     AgentProcess agent({"run", "--config", cfg, "--time-scale", "20"}, notify_env(sock));
     ASSERT_GE(sock.wait_for("READY=1", 0, 30s), 0) << agent.output() << sock.dump();

@@ -360,7 +360,7 @@ TEST(SourceFaults, AFaultyInstanceDoesNotHoldUpTheOther) {
     for (auto [name, port] : {std::pair{"a", a.port()}, std::pair{"b", b.port()}})
         c << "[[instance]]\nname = \"" << name << "\"\nconnection = \"Driver=FreeTDS;Server=127.0.0.1;Port=" << port
           << ";TDS_Version=7.4;ClientCharset=UTF-8\"\nuser = \"dmvlog\"\npassword_file = \"" << pw
-          << "\"\nlogin_timeout = \"3s\"\n\n";
+          << "\"\nlogin_timeout = \"3s\"\nca_file = \"" << test_ca_file() << "\"\n\n";
     c << "[store]\nkind = \"sqlite\"\npath = \"" << db << "\"\n\n" << agent_section(dir) << collectors_section();
     auto cfg = dir.write("dmvlog.toml", c.str());
     AgentProcess agent({"run", "--config", cfg, "--time-scale", fmt::format("{}", kScale)});
