@@ -257,6 +257,13 @@ void Writer::loop() {
         stats_.last_error = error;
         failing_ = true;
         drained_.notify_all();
+        if (!record && item.purge && spool_ && !stopping_) {
+            // A retention step must not hold up the snapshots behind it while the store fails: it is put off (the
+            // next retention pass submits it again), and they go to the spool as the next of them fails.
+            spdlog::info("store write failed: {}; retention of {} put off to its next pass", error, item.purge->collector);
+            stats_.retention[item.purge->collector].behind = true;
+            continue;
+        }
         if (!record) {
             // Keep the item at the front; with a spool, it and everything after it go to disk.
             const bool to_spool = spool_ && !item.purge;

@@ -153,6 +153,21 @@ TEST_F(WriterTest, AStopWhileTheStoreIsLockedDoesNotWaitForPurges) {
     EXPECT_EQ(writer.stats().queued, 0u) << "a purge step left at stop is dropped (the next start submits it again)";
 }
 
+TEST_F(WriterTest, ARetentionStepThatFailsFirstDoesNotHoldTheSnapshotsBehindItInMemory) {
+    // The retention pass comes due just as the store locks: its step is put off, the snapshots go to the spool.
+    lock();
+    Writer writer(*store, spool());
+    writer.submit_purge("waits_test", "waits_test", snapshot(0).collected_at);
+    for (int i = 1; i <= 5; ++i) writer.submit(snapshot(i), run(i));
+    ASSERT_TRUE(wait_until([&] { return writer.stats().spool_records == 5; }))
+        << "spooled: " << writer.stats().spool_records << ", in memory: " << writer.stats().queued;
+    EXPECT_EQ(writer.stats().queued, 0u);
+    EXPECT_TRUE(writer.stats().retention["waits_test"].behind) << "the put-off pass shows as behind";
+    unlock();
+    ASSERT_TRUE(writer.flush(30s)) << writer.stats().last_error;
+    EXPECT_EQ(scalar("SELECT count(*) FROM snapshots"), 5);
+}
+
 TEST_F(WriterTest, ASpooledSnapshotTheStoreAlreadyHasLandsOnce) {
     // A kill -9 between the store's commit and the spool's acknowledgement: the record is replayed.
     ASSERT_TRUE(store->write(snapshot(1), run(1)));
