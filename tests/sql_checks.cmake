@@ -37,3 +37,11 @@ foreach(_dir IN LISTS _dmvlog_broken)
     set_tests_properties(sql.broken.${_name} PROPERTIES LABELS sql TIMEOUT 60)
   endif()
 endforeach()
+
+# Every statement the SQL Server store sends and the analysis SQL as it asks a SQL Server store, as the
+# binary prints them (no SQL Server runs here): the schema files, the collector tables' DDL, the data
+# statements and the translated questions.
+add_test(NAME sql.store_statements
+         COMMAND sh -c "\"$<TARGET_FILE:dmvlog>\" schema print --store sqlserver: --statements > store_statements.sql && \"${DMVLOG_NODE}\" \"${DMVLOG_SQLCHECK}\" --file store_statements.sql"
+         WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(sql.store_statements PROPERTIES LABELS sql TIMEOUT 60)

@@ -142,7 +142,7 @@ int cmd_digest(const Args& args) {
         }
         if (r.count("instance")) o.instances = split_list(r["instance"].as<std::string>());
 
-        auto db = query::open_reader(where->store_uri, where->store_password);
+        auto db = query::open_reader(where->store_uri, where->store_password, where->loaded ? &where->loaded->cfg.store : nullptr);
         d = digest::build(db.get(), o);
         if (!o.instances.empty())
             for (const auto& inst : d.instances)

@@ -102,7 +102,7 @@ int cmd_query(const Args& args) {
         o.all = r.count("all") > 0;
         if (r.count("instance")) o.instances = split_list(r["instance"].as<std::string>());
 
-        auto db = query::open_reader(where->store_uri, where->store_password);
+        auto db = query::open_reader(where->store_uri, where->store_password, where->loaded ? &where->loaded->cfg.store : nullptr);
         if (!o.instances.empty()) {
             auto known_instances = query::store_instances(db.get());
             for (const auto& i : o.instances) {

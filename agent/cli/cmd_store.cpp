@@ -17,7 +17,7 @@ int cmd_store(const Args& args) {
                           "a central PostgreSQL store.");
     opts.add_options()("action", "copy", cxxopts::value<std::string>())(
         "from", "the SQLite store to read (sqlite:PATH)", cxxopts::value<std::string>())(
-        "to", "the store to write (sqlite:PATH or postgres:CONNINFO)", cxxopts::value<std::string>())(
+        "to", "the store to write (sqlite:PATH, postgres:CONNINFO or sqlserver:ODBC-CONNECTION-STRING)", cxxopts::value<std::string>())(
         "config", "configuration file", cxxopts::value<std::string>())("h,help", "show this help");
     opts.parse_positional({"action"});
     cxxopts::ParseResult r;
@@ -33,11 +33,12 @@ int cmd_store(const Args& args) {
     }
     std::string to, password;
     std::vector<collect::CollectorDecl> decls;
+    std::optional<Loaded> loaded;
     if (r.count("to") && !r.count("config")) {
         to = r["to"].as<std::string>();
         decls = collect::load_builtin();
     } else {
-        auto loaded = load(r.count("config") ? std::optional(r["config"].as<std::string>()) : std::nullopt, false);
+        loaded = load(r.count("config") ? std::optional(r["config"].as<std::string>()) : std::nullopt, false);
         if (!loaded) return exit_usage;
         decls = loaded->decls;
         to = r.count("to") ? r["to"].as<std::string>() : store_uri(loaded->cfg);
@@ -53,11 +54,15 @@ int cmd_store(const Args& args) {
         for (const auto& d : decls)
             if (!d.is_xe()) tables.push_back(store::table_spec(d));
         store::SqliteStore source(from.substr(7), std::chrono::milliseconds(5000), true);
-        auto target = store::open_store_uri(to, password);
+        // The configured store (with its login and encryption settings), or the --to URI.
+        auto target = loaded && !r.count("to") ? store::open_store(loaded->cfg) : store::open_store_uri(to, password);
         target->install(tables);
         auto res = store::copy_store(source, *target, tables, [](const std::string& t) { std::fprintf(stderr, "  %s\n", t.c_str()); });
         std::int64_t xe = 0;
         if (auto* pg = dynamic_cast<store::PgStore*>(target.get())) xe = store::copy_xe_tables(source, *pg);
+        else if (store::uri_kind(to) == "sqlserver")
+            std::fprintf(stderr, "dmvlog store: the extended-event tables are not copied into a SQL Server store "
+                                 "(the agent writes them there from its next run)\n");
         std::printf("copied %lld snapshot(s) with %lld row(s), %lld run record(s), %lld extended-event row(s); %lld "
                     "snapshot(s) were already there\n",
                     static_cast<long long>(res.snapshots), static_cast<long long>(res.rows), static_cast<long long>(res.runs),

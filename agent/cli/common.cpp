@@ -78,6 +78,7 @@ std::vector<std::string> split_list(const std::string& text) {
 
 std::string store_uri(const config::Config& cfg) {
     if (cfg.store.kind == "postgres") return "postgres:" + cfg.store.conninfo;
+    if (cfg.store.kind == "sqlserver") return "sqlserver:" + cfg.store.connection;
     return "sqlite:" + cfg.store.path;
 }
 
@@ -87,8 +88,10 @@ std::optional<ReadTarget> read_target(const cxxopts::ParseResult& r, const std::
     if (r.count("config")) config_arg = r["config"].as<std::string>();
     if (r.count("store")) {
         auto uri = r["store"].as<std::string>();
-        if (uri.rfind("sqlite:", 0) != 0 && uri.rfind("postgres:", 0) != 0) {
-            std::fprintf(stderr, "dmvlog %s: store URI '%s' is not supported (sqlite:PATH or postgres:CONNINFO)\n",
+        if (uri.rfind("sqlite:", 0) != 0 && uri.rfind("postgres:", 0) != 0 && uri.rfind("sqlserver:", 0) != 0) {
+            std::fprintf(stderr,
+                         "dmvlog %s: store URI '%s' is not supported (sqlite:PATH, postgres:CONNINFO or "
+                         "sqlserver:ODBC-CONNECTION-STRING)\n",
                          command.c_str(), uri.c_str());
             return std::nullopt;
         }

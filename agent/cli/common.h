@@ -42,7 +42,7 @@ int parse_or_usage(cxxopts::Options& opts, const std::string& name, const std::v
 // file when there is one), else UTC. nullopt after printing the problem (exit status 2). loaded is set when
 // a configuration file was read.
 struct ReadTarget {
-    std::string store_uri;            // sqlite:PATH or postgres:CONNINFO
+    std::string store_uri;            // sqlite:PATH, postgres:CONNINFO or sqlserver:ODBC-CONNECTION-STRING
     std::string store_password;       // the configured store's password, when it has one
     std::string tz_name = "UTC";
     std::optional<Loaded> loaded;

@@ -137,7 +137,8 @@ const std::vector<std::string> kInstanceKeys = {
     "login_timeout", "lock_timeout", "include_databases", "exclude_databases", "encrypt",
     "trust_server_certificate", "ca_file"};
 const std::vector<std::string> kStoreKeys = {"kind", "path", "busy_timeout", "conninfo", "password_file", "password_env",
-                                          "password_credential"};
+                                          "password_credential", "connection", "user", "encrypt",
+                                          "trust_server_certificate", "ca_file", "login_timeout"};
 const std::vector<std::string> kLoggingKeys = {"level"};
 const std::vector<std::string> kAgentKeys = {"time_zone", "splay", "state_dir", "stop_timeout", "quarantine"};
 const std::vector<std::string> kOverrideKeys = {"enabled", "interval", "timeout", "retention", "params"};
@@ -348,12 +349,9 @@ private:
             const std::string key = "store." + name;
             if (name == "kind") {
                 s.kind = r_.string(*v, key);
-                if (s.kind == "sqlserver") {
+                if (s.kind != "sqlite" && s.kind != "postgres" && s.kind != "sqlserver") {
                     r_.fail(v->source(), key,
-                            "store kind \"sqlserver\" is not supported yet; this version supports \"sqlite\" and \"postgres\"");
-                }
-                if (s.kind != "sqlite" && s.kind != "postgres") {
-                    r_.fail(v->source(), key, "unknown store kind \"" + s.kind + "\"; supported: \"sqlite\", \"postgres\"");
+                            "unknown store kind \"" + s.kind + "\"; supported: \"sqlite\", \"postgres\", \"sqlserver\"");
                 }
             } else if (name == "path") {
                 s.path = r_.nonempty_string(*v, key);
@@ -363,6 +361,25 @@ private:
                 s.conninfo = r_.nonempty_string(*v, key);
                 if (s.conninfo.find("password=") != std::string::npos || s.conninfo.find(":@") != std::string::npos)
                     r_.fail(v->source(), key, "must not hold the password: use password_file, password_env or password_credential");
+            } else if (name == "connection") {
+                s.connection = r_.nonempty_string(*v, key);
+                for (const auto& ck : connection_keys(s.connection)) {
+                    if (ck == "pwd" || ck == "password")
+                        r_.fail(v->source(), key,
+                                "the connection string contains a password (" + ck +
+                                    "=); remove it and use password_file, password_env or password_credential");
+                }
+            } else if (name == "user") {
+                s.user = r_.string(*v, key);
+            } else if (name == "encrypt") {
+                s.encrypt = r_.boolean(*v, key);
+            } else if (name == "trust_server_certificate") {
+                s.trust_server_certificate = r_.boolean(*v, key);
+            } else if (name == "ca_file") {
+                s.ca_file = r_.nonempty_string(*v, key);
+            } else if (name == "login_timeout") {
+                s.login_timeout = r_.positive_seconds(*v, key);
+                if (s.login_timeout.count() > 3600) r_.fail(v->source(), key, "must be at most 1h");
             } else if (name == "password_file") {
                 s.password_file = r_.nonempty_string(*v, key);
             } else if (name == "password_env") {
@@ -373,6 +390,9 @@ private:
         }
         if (s.kind == "postgres" && s.conninfo.empty())
             r_.fail(t.source(), "store.conninfo", "missing: kind = \"postgres\" needs conninfo = \"host=... dbname=...\"");
+        if (s.kind == "sqlserver" && s.connection.empty())
+            r_.fail(t.source(), "store.connection",
+                    "missing: kind = \"sqlserver\" needs connection = \"Driver=FreeTDS;Server=...;Port=1433;Database=dmvlog\"");
         const int passwords = s.password_file.has_value() + s.password_env.has_value() + s.password_credential.has_value();
         if (passwords > 1) r_.fail(t.source(), "store", "give at most one of password_file, password_env and password_credential");
     }
@@ -626,6 +646,8 @@ Config load_file(const std::filesystem::path& path, const std::vector<std::strin
     for (auto& inst : cfg.instances)
         if (!inst.ca_file.empty() && std::filesystem::path(inst.ca_file).is_relative())
             inst.ca_file = (config_dir / inst.ca_file).lexically_normal().string();
+    if (!cfg.store.ca_file.empty() && std::filesystem::path(cfg.store.ca_file).is_relative())
+        cfg.store.ca_file = (config_dir / cfg.store.ca_file).lexically_normal().string();
     std::filesystem::path store_path(cfg.store.path);
     if (store_path.is_relative()) cfg.store.path = (config_dir / store_path).lexically_normal().string();
     if (!cfg.agent.state_dir.empty() && std::filesystem::path(cfg.agent.state_dir).is_relative())

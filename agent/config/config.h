@@ -49,13 +49,20 @@ struct Instance {
 };
 
 struct Store {
-    std::string kind = "sqlite";      // "sqlite" or "postgres" (later: "sqlserver")
+    std::string kind = "sqlite";      // "sqlite", "postgres" or "sqlserver"
     std::string path = "/var/lib/dmvlog/dmvlog.db";   // sqlite
     std::chrono::milliseconds busy_timeout{5000};     // sqlite
     std::string conninfo;             // postgres: libpq connection string, without the password
     std::optional<std::string> password_file;          // postgres: as for an instance
     std::optional<std::string> password_env;
     std::optional<std::string> password_credential;
+    // sqlserver: an ODBC connection string (no password), the login, and encryption as for an instance.
+    std::string connection;
+    std::string user;
+    bool encrypt = true;
+    bool trust_server_certificate = false;
+    std::string ca_file;
+    std::chrono::seconds login_timeout{10};
 };
 
 // Per-collector overrides from [collectors.NAME]; unset fields keep the declaration's defaults.

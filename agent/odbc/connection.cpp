@@ -2,6 +2,7 @@
 
 #include "agent/odbc/classify.h"
 #include "agent/odbc/fetch.h"
+#include "agent/odbc/params.h"
 
 namespace dmvlog::odbc {
 
@@ -229,34 +230,11 @@ void Connection::run_statement(std::string_view sql, const std::vector<Value>& p
     } running(*this, stmt.get());
 
     // Bound parameters: their buffers live until the statement has run.
-    std::vector<std::vector<SQLWCHAR>> strings(params.size());
-    std::vector<SQLBIGINT> integers(params.size());
-    std::vector<SQLLEN> indicators(params.size());
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        const auto n = static_cast<SQLUSMALLINT>(i + 1);
-        const Value& v = params[i];
-        if (const auto* p = std::get_if<std::int64_t>(&v)) {
-            integers[i] = *p;
-            indicators[i] = 0;
-            check(SQLBindParameter(stmt.get(), n, SQL_PARAM_INPUT, SQL_C_SBIGINT, SQL_BIGINT, 0, 0, &integers[i], 0,
-                                   &indicators[i]),
-                  s, "SQLBindParameter");
-        } else if (const auto* t = std::get_if<std::string>(&v)) {
-            strings[i] = to_sqlwchar(*t);
-            const auto units = static_cast<SQLULEN>(strings[i].size() - 1);  // without the terminator
-            indicators[i] = static_cast<SQLLEN>(units * sizeof(SQLWCHAR));
-            check(SQLBindParameter(stmt.get(), n, SQL_PARAM_INPUT, SQL_C_WCHAR, SQL_WVARCHAR, std::max<SQLULEN>(units, 1), 0,
-                                   strings[i].data(), static_cast<SQLLEN>(strings[i].size() * sizeof(SQLWCHAR)), &indicators[i]),
-                  s, "SQLBindParameter");
-        } else if (std::holds_alternative<std::monostate>(v)) {
-            strings[i] = to_sqlwchar("");
-            indicators[i] = SQL_NULL_DATA;
-            check(SQLBindParameter(stmt.get(), n, SQL_PARAM_INPUT, SQL_C_WCHAR, SQL_WVARCHAR, 1, 0, strings[i].data(), 0,
-                                   &indicators[i]),
-                  s, "SQLBindParameter");
-        } else {
-            throw make_error("SQLBindParameter", ctx, "parameter " + std::to_string(n) + ": only NULL, integers and text are supported");
-        }
+    ParamBinder binder;
+    std::vector<Row> one;
+    if (!params.empty()) {
+        one.push_back(params);
+        binder.bind(stmt.get(), one, 0, 1, s);
     }
     std::vector<SQLWCHAR> text = to_sqlwchar(sql);
     SQLRETURN rc = check(SQLExecDirectW(stmt.get(), text.data(), SQL_NTS), s, "SQLExecDirect");
@@ -278,6 +256,101 @@ void Connection::run_statement(std::string_view sql, const std::vector<Value>& p
         }
         rc = check(SQLMoreResults(stmt.get()), s, "SQLMoreResults");
         if (rc == SQL_NO_DATA) break;
+    }
+}
+
+long long Connection::execute_rows(std::string_view sql, const std::vector<Row>& rows, std::chrono::seconds timeout,
+                                   ResultSink* sink, std::string_view context) {
+    const std::string ctx = full_context(context);
+    require_open(context, "SQLExecDirect");
+    long long affected = 0;
+    try {
+        Handle stmt(SQL_HANDLE_STMT, dbc_.get(), ctx);
+        const CallSite s{SQL_HANDLE_STMT, stmt.get(), ctx, password_, &messages_, &trace_};
+        if (timeout.count() > 0)
+            check(SQLSetStmtAttr(stmt.get(), SQL_ATTR_QUERY_TIMEOUT, integer_attribute(timeout.count()), 0), s,
+                  "SQLSetStmtAttr(SQL_ATTR_QUERY_TIMEOUT)");
+        struct Running {
+            Connection& c;
+            Running(Connection& conn, SQLHSTMT h) : c(conn) {
+                std::lock_guard lock(c.running_mutex_);
+                c.running_ = h;
+            }
+            ~Running() {
+                std::lock_guard lock(c.running_mutex_);
+                c.running_ = SQL_NULL_HANDLE;
+            }
+            Running(const Running&) = delete;
+            Running& operator=(const Running&) = delete;
+        } running(*this, stmt.get());
+        // Prepared once: FreeTDS sends sp_prepare, then each array as one message of sp_execute calls (one
+        // plan on the server; SQLExecDirect would send every row as a statement of literals instead).
+        std::vector<SQLWCHAR> text = to_sqlwchar(sql);
+        check(SQLPrepareW(stmt.get(), text.data(), SQL_NTS), s, "SQLPrepare");
+        ParamBinder binder;
+        for (std::size_t first = 0; first < rows.size();) {
+            const std::size_t n = ParamBinder::chunk(rows, first);
+            binder.bind(stmt.get(), rows, first, n, s);
+            SQLRETURN rc = check(SQLExecute(stmt.get()), s, "SQLExecute");
+            for (;;) {
+                if (rc != SQL_NO_DATA) {
+                    SQLSMALLINT ncols = 0;
+                    check(SQLNumResultCols(stmt.get(), &ncols), s, "SQLNumResultCols");
+                    if (ncols > 0) {
+                        const std::vector<ColumnInfo> cols = describe_columns(stmt.get(), ncols, s);
+                        if (sink) sink->begin_result(cols);
+                        RowReader reader(stmt.get(), cols, s);
+                        long long count = 0;
+                        while (check(SQLFetch(stmt.get()), s, "SQLFetch") != SQL_NO_DATA) {
+                            Row r = reader.read();
+                            if (sink) sink->row(std::move(r));
+                            ++count;
+                        }
+                        if (sink) sink->end_result(count);
+                    } else {
+                        SQLLEN count = 0;
+                        if (SQL_SUCCEEDED(SQLRowCount(stmt.get(), &count)) && count > 0) affected += count;
+                    }
+                }
+                rc = check(SQLMoreResults(stmt.get()), s, "SQLMoreResults");
+                if (rc == SQL_NO_DATA) break;
+            }
+            for (std::size_t i = 0; i < n && i < binder.status().size(); ++i) {
+                if (binder.status()[i] == SQL_PARAM_ERROR)
+                    throw make_error("SQLExecDirect", ctx,
+                                     "row " + std::to_string(first + i + 1) + " of " + std::to_string(rows.size()) + " failed",
+                                     "HY000");
+            }
+            SQLFreeStmt(stmt.get(), SQL_CLOSE);
+            first += n;
+        }
+    } catch (const Error& e) {
+        throw note_failure(e);
+    }
+    return affected;
+}
+
+void Connection::set_autocommit(bool on, std::string_view context) {
+    const std::string ctx = full_context(context);
+    require_open(context, "SQLSetConnectAttr(SQL_ATTR_AUTOCOMMIT)");
+    const CallSite s{SQL_HANDLE_DBC, dbc_.get(), ctx, password_, &messages_, &trace_};
+    try {
+        check(SQLSetConnectAttr(dbc_.get(), SQL_ATTR_AUTOCOMMIT,
+                                reinterpret_cast<SQLPOINTER>(static_cast<std::uintptr_t>(on ? SQL_AUTOCOMMIT_ON : SQL_AUTOCOMMIT_OFF)), 0),
+              s, "SQLSetConnectAttr(SQL_ATTR_AUTOCOMMIT)");
+    } catch (const Error& e) {
+        throw note_failure(e);
+    }
+}
+
+void Connection::end_transaction(bool commit, std::string_view context) {
+    const std::string ctx = full_context(context);
+    require_open(context, "SQLEndTran");
+    const CallSite s{SQL_HANDLE_DBC, dbc_.get(), ctx, password_, &messages_, &trace_};
+    try {
+        check(SQLEndTran(SQL_HANDLE_DBC, dbc_.get(), commit ? SQL_COMMIT : SQL_ROLLBACK), s, commit ? "SQLEndTran(commit)" : "SQLEndTran(rollback)");
+    } catch (const Error& e) {
+        throw note_failure(e);
     }
 }
 

@@ -60,10 +60,21 @@ public:
     // the connection's context in any Error. A timeout throws a transient Error (HYT00) and leaves the
     // connection usable.
     void run(std::string_view sql, std::chrono::seconds timeout, ResultSink& sink, std::string_view context = {});
-    // The same with `?` parameter markers bound to values: NULL (monostate), int64 (bigint) or a UTF-8
-    // string (nvarchar). The driver sends them as a parameterised RPC, so no value is pasted into SQL text.
+    // The same with `?` parameter markers bound to values (agent/odbc/params.h: bigint, float, nvarchar,
+    // varbinary or NULL). The driver sends them as a parameterised RPC, so no value is pasted into SQL text.
     void run(std::string_view sql, const std::vector<Value>& params, std::chrono::seconds timeout, ResultSink& sink,
              std::string_view context = {});
+
+    // Runs one statement with `?` markers once per row of rows (all rows with the same number of values),
+    // sent as ODBC parameter arrays of up to ParamBinder::chunk rows. Result sets (an OUTPUT clause) go to
+    // sink when given, else are dropped. Returns the rows the statement affected, summed. A failing row
+    // throws an Error naming it.
+    long long execute_rows(std::string_view sql, const std::vector<Row>& rows, std::chrono::seconds timeout,
+                           ResultSink* sink = nullptr, std::string_view context = {});
+
+    // Transactions: with autocommit off, statements run in one transaction until end_transaction().
+    void set_autocommit(bool on, std::string_view context = {});
+    void end_transaction(bool commit, std::string_view context = {});
 
     // run() into memory.
     std::vector<ResultSet> query(std::string_view sql, std::chrono::seconds timeout = std::chrono::seconds{0},

@@ -2,7 +2,9 @@
 
 #include <filesystem>
 
+#include "agent/query/mssql_db.h"
 #include "agent/query/pg_db.h"
+#include "agent/store/open.h"
 #include "agent/query/time_window.h"
 #include "agent/store/sqlite_store.h"
 
@@ -23,7 +25,7 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Db> open_reader(const std::string& uri, const std::string& password) {
+std::unique_ptr<Db> open_reader(const std::string& uri, const std::string& password, const config::Store* configured) {
     if (uri.rfind("sqlite:", 0) == 0) {
         const std::string path = uri.substr(7);
         std::error_code ec;
@@ -31,7 +33,20 @@ std::unique_ptr<Db> open_reader(const std::string& uri, const std::string& passw
         return std::make_unique<SqliteReader>(std::make_unique<store::SqliteStore>(path, std::chrono::milliseconds(5000), true));
     }
     if (uri.rfind("postgres:", 0) == 0) return std::make_unique<PgDb>(uri.substr(9), password);
-    throw UsageError("store URI '" + uri + "' is not supported (sqlite:PATH or postgres:CONNINFO)");
+    if (uri.rfind("sqlserver:", 0) == 0) {
+        store::MssqlOptions o;
+        if (configured && configured->kind == "sqlserver" && configured->connection == uri.substr(10)) {
+            o.connection = configured->connection;
+            o.user = configured->user;
+            o.password = password;
+            o.tls = odbc::TlsSettings{configured->encrypt, configured->trust_server_certificate, configured->ca_file};
+            o.login_timeout = configured->login_timeout;
+        } else {
+            o = store::mssql_uri_options(uri.substr(10));
+        }
+        return std::make_unique<MssqlDb>(o);
+    }
+    throw UsageError("store URI '" + uri + "' is not supported (sqlite:PATH, postgres:CONNINFO or sqlserver:ODBC-CONNECTION-STRING)");
 }
 
 }  // namespace dmvlog::query

@@ -295,10 +295,22 @@ TEST(ConfigErrors, StoreKind) {
     EXPECT_EQ(error_of("[store]\nkind = \"postgres\"\n"),
               "t.toml:1:1: store.conninfo: missing: kind = \"postgres\" needs conninfo = \"host=... dbname=...\"");
     EXPECT_EQ(error_of("[store]\nkind = \"sqlserver\"\n"),
-              "t.toml:2:8: store.kind: store kind \"sqlserver\" is not supported yet; this version supports \"sqlite\" and "
-              "\"postgres\"");
+              "t.toml:1:1: store.connection: missing: kind = \"sqlserver\" needs connection = "
+              "\"Driver=FreeTDS;Server=...;Port=1433;Database=dmvlog\"");
+    EXPECT_THAT(error_of("[store]\nkind = \"sqlserver\"\nconnection = \"Driver=FreeTDS;Server=db;PWD=x\"\n"),
+                HasSubstr("t.toml:3:14: store.connection: the connection string contains a password (pwd=)"));
     EXPECT_EQ(error_of("[store]\nkind = \"mysql\"\n"),
-              "t.toml:2:8: store.kind: unknown store kind \"mysql\"; supported: \"sqlite\", \"postgres\"");
+              "t.toml:2:8: store.kind: unknown store kind \"mysql\"; supported: \"sqlite\", \"postgres\", \"sqlserver\"");
+    {
+        auto ms = parse("[store]\nkind = \"sqlserver\"\nconnection = \"Driver=FreeTDS;Server=db1;Port=1433;Database=dmvlog\"\n"
+                        "user = \"dmvlog_store\"\npassword_env = \"STOREPW\"\ntrust_server_certificate = true\nlogin_timeout = \"20s\"\n",
+                        "t.toml");
+        EXPECT_EQ(ms.store.kind, "sqlserver");
+        EXPECT_EQ(ms.store.user, "dmvlog_store");
+        EXPECT_TRUE(ms.store.trust_server_certificate);
+        EXPECT_EQ(ms.store.login_timeout, std::chrono::seconds(20));
+        EXPECT_EQ(ms.store.password_env, "STOREPW");
+    }
     EXPECT_THAT(error_of("[store]\nkind = \"postgres\"\nconninfo = \"host=db1 password=secret\"\n"),
                 HasSubstr("t.toml:3:12: store.conninfo: must not hold the password"));
     auto cfg = parse("[store]\nkind = \"postgres\"\nconninfo = \"host=db1 dbname=dmvlog user=agent\"\npassword_env = \"PGPW\"\n", "t.toml");

@@ -1,0 +1,38 @@
+// Every statement the SQL Server store (mssql_store.h) sends, built in one place so that the T-SQL grammar
+// check sees exactly what runs (`dmvlog schema print --store sqlserver: --statements`). Each starts with the
+// tag comment /* dmvlog:store */ (it names dmvlog in a trace, and the simulator routes by it); `?` marks a
+// parameter.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/store/store.h"
+
+namespace dmvlog::store::mssql_sql {
+
+inline constexpr std::string_view kTag = "/* dmvlog:store */ ";
+
+// dbo.[name] with "]" doubled.
+std::string table_name(const std::string& name);
+const char* column_type(collect::StorageClass s);
+
+// Collector table DDL: create when missing, add columns declared since, clustered index on (instance, collected_at).
+std::string create_table(const TableSpec& t);
+std::string add_column(const TableSpec& t, const ColumnSpec& c);
+std::string insert_rows(const TableSpec& t);
+std::string delete_snapshot_rows(const std::string& table);
+
+// Core and XE statements, by name (the names are used in error messages).
+struct Statement {
+    std::string name;
+    std::string sql;
+};
+const std::vector<Statement>& core();
+const std::string& get(std::string_view name);
+
+// Every statement for these collector tables: the core ones, then each table's, for the grammar check.
+std::string all(const std::vector<TableSpec>& tables);
+
+}  // namespace dmvlog::store::mssql_sql
