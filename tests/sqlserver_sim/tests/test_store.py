@@ -54,10 +54,8 @@ def rpc_sql(sql: str) -> str:
 class StoreInProcessTests(unittest.TestCase):
     def setUp(self) -> None:
         self.store = Store()
+        self.addCleanup(self.store.close)
         self.assertEqual(self.run_sql(DDL), [RowCount(None)] * 6)
-
-    def tearDown(self) -> None:
-        self.store.close()
 
     def run_sql(self, sql: str, *values, spid: int = 51) -> list:
         return self.store.execute(spid, rpc_sql(sql), params(*values))
