@@ -10,7 +10,10 @@ port, change what is answered:
   drop          DropConnection(after_rows) before the last result set of the answer to a tag
   login_fail    login() refuses a login with 18456
   deny          Error 300 (VIEW SERVER STATE denied) instead of the answer to a tag
-A fault without a tag (delay, hang, drop, deny) applies to every tagged query except `check`. A restart
+A fault without a tag (delay, hang, drop, deny) applies to every tagged query except `check`, `databases` and
+`store` (a fault naming one of them still applies to it). `/* dmvlog:store */` statements go to the store
+(sim/store.py, a SQLite database of the store's tables) and need no VIEW SERVER STATE; the TDS transaction
+manager's begin / commit / rollback reach it through transaction(). A restart
 (scenario [[restart]] or control {"cmd": "restart"}) refuses connections during its outage and drops every
 connection made before it on its next query.
 """
@@ -30,11 +33,15 @@ from sim.model.server import SimServer
 from sim.model.truth import iso
 from sim.results import Delay, DropConnection, Engine, Error, Hang, Result, ResultSet, Session
 from sim.scenario import FAULT_KINDS, Scenario, load_scenario, parse_utc
+from sim.store import Store
 
 MAX_LOGGED = 10000
 # the agent's own queries (not collectors): `dmvlog check`, and the database list of per-database collectors
 # (sys.databases needs no VIEW SERVER STATE); a fault for every tag ("*") leaves them alone
 AGENT_TAGS = ("check", "databases")
+# dmvlog's SQL Server store (sim/store.py): not a collector either, and left alone by faults for every tag
+STORE_TAG = "store"
+UNFAULTED_TAGS = AGENT_TAGS + (STORE_TAG,)
 
 
 @dataclass
@@ -54,7 +61,7 @@ class Fault:
 
     def matches(self, tag: Optional[str]) -> bool:
         if self.tag in (None, "*"):
-            return tag is not None and tag not in AGENT_TAGS
+            return tag is not None and tag not in UNFAULTED_TAGS
         return self.tag == tag
 
     def as_dict(self, server: SimServer) -> dict:
@@ -82,6 +89,7 @@ class SimEngine(Engine):
         self.logins_ok = 0
         self.logins_failed = 0
         self._generation_of: dict[int, int] = {}     # spid -> server generation at login
+        self.store = Store()                         # dmvlog's SQL Server store; its file is made on first use
 
     # -- what the protocol layer reads once, when it starts (LOGINACK version, server name in messages)
 
@@ -139,6 +147,17 @@ class SimEngine(Engine):
     def disconnect(self, session: Session) -> None:
         with self._lock:
             self._generation_of.pop(session.spid, None)
+            self.store.disconnect(session.spid)
+
+    def transaction(self, session: Session, request: str, begin_after: bool = False) -> list[Result]:
+        """A TDS transaction-manager request ("begin", "commit", "rollback"); only the store keeps data."""
+        with self._lock:
+            return self.store.transaction(session.spid, request, begin_after)
+
+    def close(self) -> None:
+        """The simulator stops: the store's file goes."""
+        with self._lock:
+            self.store.close()
 
     def execute(self, session: Session, sql: str, params: dict[str, Any]) -> list[Result]:
         with self._lock:
@@ -157,11 +176,14 @@ class SimEngine(Engine):
             deny = [f for f in self._active("deny", t) if f.matches(tag)]
             if tag is not None and tag != "check" and (
                     deny or tag in self.scenario.denied_tags
-                    or (tag not in AGENT_TAGS and not can_view_server_state(self.server, session.login))):
+                    or (tag not in UNFAULTED_TAGS and not can_view_server_state(self.server, session.login))):
                 out: list[Result] = [Error(300, "VIEW SERVER STATE permission was denied on object 'server', "
                                                 "database 'master'.", state=1, severity=14)]
                 return self._log(session, tag, t, out, "error 300")
-            out = answers.answer(self.server, session, sql, tag, params)
+            if tag == STORE_TAG:
+                out = self.store.execute(session.spid, sql, params)
+            else:
+                out = answers.answer(self.server, session, sql, tag, params)
             note = "ok"
             drop = [f for f in self._active("drop", t) if f.matches(tag)]
             if drop:
@@ -300,7 +322,18 @@ class SimEngine(Engine):
     def _cmd_stats(self, cmd: dict) -> dict:
         return {"total": self.total, "by_tag": dict(self.by_tag), "queries": list(self.queries),
                 "logins_ok": self.logins_ok, "logins_failed": self.logins_failed,
-                "completed_requests": self.server.workload.completed}
+                "completed_requests": self.server.workload.completed, "store": self.store.stats()}
+
+    def _cmd_store_tables(self, cmd: dict) -> dict:
+        """The store's tables with their committed row counts, and the store's counters."""
+        return {"tables": self.store.tables(), "store": self.store.stats()}
+
+    def _cmd_store_dump(self, cmd: dict) -> dict:
+        """The committed rows of one store table, in insertion order (bytes as hex)."""
+        table = cmd.get("table")
+        if not isinstance(table, str) or not table:
+            raise ValueError("store_dump needs a table")
+        return self.store.dump(table)
 
     def _cmd_scenario(self, cmd: dict) -> dict:
         sc = self.scenario

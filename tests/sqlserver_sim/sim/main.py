@@ -114,6 +114,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         n = server.kill_connections()
         server.log_text(f"simulator stopping ({n} connection(s) closed)")
         try:
+            server.engine_call("close")
+        except Exception as e:  # leaving matters more than a tidy temporary folder
+            server.log_text(f"engine close failed: {e}")
+        try:
             log.flush()
             sys.stdout.flush()
         except (OSError, ValueError):

@@ -14,12 +14,16 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .. import results as R
 from . import login7, packets as P, prelogin, rpc, tls, tokens as K
-from .datatypes import DEFAULT_COLLATION, WireTypeError
+from .datatypes import DEFAULT_COLLATION, Reader, WireTypeError
 
 if TYPE_CHECKING:
     from .server import Server
 
 LOGIN_FAILED = 18456
+# transaction-manager requests ([MS-TDS] 2.2.6.9)
+TM_BEGIN_XACT = 5
+TM_COMMIT_XACT = 7
+TM_ROLLBACK_XACT = 8
 
 
 class Cancelled(Exception):
@@ -44,6 +48,7 @@ class Connection:
         self.told_database = "master"
         self.closed = False
         self.encryption = "none"  # "full" (every packet in TLS), "login" (LOGIN7 only) or "none"
+        self.transaction = 0      # the descriptor of the open transaction (0: none)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -79,7 +84,7 @@ class Connection:
                 elif ptype == P.ATTENTION:
                     self.writer.send(K.done(K.DONE_ATTN))
                 elif ptype == P.TRANSACTION_MANAGER:
-                    self.writer.send(K.done(K.DONE_FINAL))
+                    self._transaction_manager(payload)
                 else:
                     self._send_error(R.Error(4002, f"The incoming tabular data stream (TDS) packet type "
                                                    f"0x{ptype:02x} is not supported.", severity=16))
@@ -233,6 +238,56 @@ class Connection:
         outcome = self._answer(results, returns, last_rpc=last)
         self.server.log_query(self.spid, f"[{call.proc}] {sql}", outcome)
 
+    def _transaction_manager(self, payload: bytes) -> None:
+        """A transaction-manager request ([MS-TDS] 2.2.6.9): TM_BEGIN_XACT (5), TM_COMMIT_XACT (7) and
+        TM_ROLLBACK_XACT (8), the latter two with fBeginXact (begin a new transaction at once: FreeTDS's
+        SQLEndTran while autocommit is off). Answered as SQL Server does: ENVCHANGE 8 (begin, the new 8-byte
+        descriptor), 9 (commit) or 10 (rollback, the old descriptor), then DONE. The engine's transaction()
+        is told (the store keeps or discards the session's writes). Other requests (DTC) get a bare DONE."""
+        r = Reader(payload, rpc.skip_all_headers(payload))
+        try:
+            request = r.u16()
+            tokens: list[bytes] = []
+            if request == TM_BEGIN_XACT:
+                r.u8()          # isolation level
+                r.b_varchar()   # transaction name
+                kind, begin_after = "begin", False
+            elif request in (TM_COMMIT_XACT, TM_ROLLBACK_XACT):
+                r.b_varchar()   # transaction name
+                flags = r.u8() if r.remaining() else 0
+                begin_after = bool(flags & 0x01)
+                kind = "commit" if request == TM_COMMIT_XACT else "rollback"
+            else:
+                self.writer.send(K.done(K.DONE_FINAL))
+                self.server.log_query(self.spid, f"[transaction manager {request}]", "ok")
+                return
+        except (ValueError, IndexError) as e:
+            self._send_error(R.Error(4002, f"The incoming tabular data stream (TDS) transaction manager request "
+                                           f"is incorrect: {e}", severity=16))
+            return
+        try:
+            results = self.server.engine_call("transaction", self.session, kind, begin_after, default=[]) or []
+        except Exception as e:
+            self.server.log_text(f"spid {self.spid}: engine transaction failed:\n{traceback.format_exc()}")
+            results = [R.Error(50000, f"Simulator engine failure: {type(e).__name__}: {e}", severity=16)]
+        errors = [x for x in results if isinstance(x, R.Error)]
+        if errors:
+            self._send_error(errors[0])
+            self.server.log_query(self.spid, f"[transaction manager] {kind}", f"error {errors[0].number}")
+            return
+        if kind != "begin":
+            old = self.transaction
+            code = K.ENV_COMMIT_TRAN if kind == "commit" else K.ENV_ROLLBACK_TRAN
+            if old:
+                tokens.append(K.envchange_bytes(code, b"", old.to_bytes(8, "little")))
+            self.transaction = 0
+        if kind == "begin" or begin_after:
+            self.transaction = self.server.next_transaction()
+            tokens.append(K.envchange_bytes(K.ENV_BEGIN_TRAN, self.transaction.to_bytes(8, "little"), b""))
+        self.writer.send(b"".join(tokens) + K.done(K.DONE_FINAL))
+        self.server.log_query(self.spid, f"[transaction manager] {kind}" + (" and begin" if begin_after else ""),
+                              "ok")
+
     def _prepare(self, sql: str, declaration: Optional[str]) -> int:
         handle = self.next_handle
         self.next_handle += 1
@@ -306,6 +361,7 @@ class _Answer:
         self.held: Optional[tuple[int, int, int]] = None  # (status, count, cmd) of the last DONE(INPROC)
         self.result_sets = 0
         self.rows = 0
+        self.affected: Optional[int] = None   # the sum of the row counts of statements without a result set
         self.errors: list[int] = []
         self.notes: list[str] = []
         self.return_values: list[bytes] = []
@@ -360,6 +416,7 @@ class _Answer:
                     self.end_statement(K.DONE_FINAL)
                 else:
                     self.end_statement(K.DONE_COUNT, item.count)
+                    self.affected = (self.affected or 0) + item.count
             elif isinstance(item, R.Info):
                 self.release(more=True)
                 self.buf.append(conn._message(item))
@@ -418,6 +475,8 @@ class _Answer:
         parts = []
         if self.result_sets:
             parts.append(f"{self.result_sets} result set{'s' if self.result_sets != 1 else ''}, {self.rows} rows")
+        if self.affected is not None:
+            parts.append(f"{self.affected} row{'s' if self.affected != 1 else ''} affected")
         if self.errors:
             parts.append("error " + ",".join(map(str, self.errors)))
         parts.extend(self.notes)

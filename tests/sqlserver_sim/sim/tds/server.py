@@ -50,6 +50,7 @@ class Server:
         self.conn_lock = threading.Lock()
         self.connections: set[Connection] = set()
         self.spid_counter = 50
+        self.transaction_counter = 0   # transaction descriptors of the ENVCHANGE tokens (begin transaction)
         self.stopping = threading.Event()
         self.tls_context: Optional[ssl.SSLContext] = None  # set by enable_tls: TLS offered to clients
 
@@ -90,6 +91,11 @@ class Server:
             if self.spid_counter > 32000:
                 self.spid_counter = 51
             return self.spid_counter
+
+    def next_transaction(self) -> int:
+        with self.conn_lock:
+            self.transaction_counter += 1
+            return self.transaction_counter
 
     def forget(self, conn: Connection) -> None:
         with self.conn_lock:

@@ -36,6 +36,9 @@ ENV_DATABASE = 1
 ENV_LANGUAGE = 2
 ENV_PACKETSIZE = 4
 ENV_COLLATION = 7
+ENV_BEGIN_TRAN = 8
+ENV_COMMIT_TRAN = 9
+ENV_ROLLBACK_TRAN = 10
 
 TDS74 = bytes([0x74, 0x00, 0x00, 0x04])  # as LOGINACK carries it
 
@@ -58,6 +61,12 @@ def done(status: int, count: int = 0, cmd: int = CMD_NONE, token: int = DONE) ->
 
 def envchange_text(kind: int, new: str, old: str) -> bytes:
     body = bytes([kind]) + b_varchar(new) + b_varchar(old)
+    return bytes([ENVCHANGE]) + struct.pack("<H", len(body)) + body
+
+
+def envchange_bytes(kind: int, new: bytes, old: bytes) -> bytes:
+    """ENVCHANGE with B_VARBYTE values, e.g. the transaction descriptor of begin / commit / rollback."""
+    body = bytes([kind, len(new)]) + new + bytes([len(old)]) + old
     return bytes([ENVCHANGE]) + struct.pack("<H", len(body)) + body
 
 
