@@ -103,6 +103,17 @@ PgStore::~PgStore() {
     if (conn_) PQfinish(conn_);
 }
 
+void PgStore::ensure_connected() {
+    if (PQstatus(conn_) == CONNECTION_OK) return;
+    // The server went away (restart, failover, network): connect again, with the same parameters. What was
+    // prepared on the old connection is gone.
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK)
+        throw StoreError(fmt::format("store {}: connection lost and not back: {}", where_, trim(PQerrorMessage(conn_))));
+    prepared_ = false;
+    Result r(PQexec(conn_, "SET application_name = 'dmvlog'; SET client_min_messages = warning"));
+}
+
 void PgStore::exec(const std::string& sql) {
     Result r(PQexec(conn_, sql.c_str()));
     if (!r.ok()) throw StoreError(fmt::format("store {}: {}", where_, trim(PQresultErrorMessage(r.get()))));
@@ -125,6 +136,7 @@ std::string PgStore::ddl(const std::vector<TableSpec>& tables) {
 
 int PgStore::schema_version() {
     std::lock_guard lock(mu_);
+    ensure_connected();
     Result t(PQexec(conn_, "SELECT to_regclass('schema_version') IS NOT NULL"));
     if (!t.ok() || t.rows() == 0 || t.text(0, 0) != "t") return 0;
     Result v(PQexec(conn_, "SELECT coalesce(max(version), 0) FROM schema_version"));
@@ -135,6 +147,7 @@ int PgStore::schema_version() {
 void PgStore::install(const std::vector<TableSpec>& tables) {
     const int current = schema_version();
     std::lock_guard lock(mu_);
+    ensure_connected();
     exec("BEGIN");
     try {
         // One installer at a time when many agents start together.
@@ -234,6 +247,7 @@ void PgStore::drain() {
 
 bool PgStore::write(const Snapshot& snap, const RunRecord& run) {
     std::lock_guard lock(mu_);
+    ensure_connected();
     auto tit = tables_.find(snap.table);
     if (tit == tables_.end()) throw StoreError(fmt::format("store {}: table {} is not installed", where_, snap.table));
     const TableSpec& spec = tit->second;
@@ -355,11 +369,13 @@ bool PgStore::write(const Snapshot& snap, const RunRecord& run) {
 
 void PgStore::record_run(const RunRecord& run) {
     std::lock_guard lock(mu_);
+    ensure_connected();
     insert_run(run);
 }
 
 std::vector<RunSummary> PgStore::run_summaries(int recent) {
     std::lock_guard lock(mu_);
+    ensure_connected();
     Result r(PQexec(conn_,
                     "SELECT instance, collector, started_at, duration_ms, status, coalesce(error, ''), row_count, "
                     "count(*) OVER w AS runs, sum(CASE WHEN status <> 'ok' THEN 1 ELSE 0 END) OVER w AS failures, "
@@ -396,6 +412,7 @@ std::vector<RunSummary> PgStore::run_summaries(int recent) {
 std::optional<std::string> PgStore::oldest_before(const std::string& collector, const std::string& table,
                                                   const Timestamp& cutoff) {
     std::lock_guard lock(mu_);
+    ensure_connected();
     if (table == kXeTable) return std::nullopt;  // the XE collectors do not write to a PostgreSQL store yet
     const std::string cut = format_timestamp(cutoff);
     const char* p[] = {collector.c_str(), cut.c_str()};
@@ -408,6 +425,7 @@ std::optional<std::string> PgStore::oldest_before(const std::string& collector, 
 
 PurgeResult PgStore::purge(const std::string& collector, const std::string& table, const Timestamp& cutoff, int max_snapshots) {
     std::lock_guard lock(mu_);
+    ensure_connected();
     if (table == kXeTable) return purge_xe_locked(collector, cutoff, max_snapshots);
     if (!tables_.count(table)) throw StoreError(fmt::format("store {}: purge of {}: table is not installed", where_, table));
     PurgeResult out;

@@ -53,6 +53,7 @@ public:
 
 private:
     void exec(const std::string& sql);
+    void ensure_connected();                         // reconnects a connection the server dropped
     void ensure_partition(const std::string& table, const std::string& day);   // day: "YYYY-MM-DD"
     void insert_run(const RunRecord& run);
     std::string literal(std::string_view text);      // PQescapeLiteral

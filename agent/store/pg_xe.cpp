@@ -36,6 +36,7 @@ std::optional<std::string> opt_int(const std::optional<std::int64_t>& v) {
 
 XeBookmark PgStore::read_xe_bookmark(const std::string& instance, const std::string& source) {
     std::lock_guard lock(mu_);
+    ensure_connected();
     XeBookmark b;
     auto r = pg_exec(conn_, where_, "read xe bookmark",
                      "SELECT file_name, file_offset, events_read, event_time, event_hashes, possible_losses "
@@ -60,6 +61,7 @@ XeBookmark PgStore::read_xe_bookmark(const std::string& instance, const std::str
 XeWriteResult PgStore::write_xe(const XeBatch& batch, const RunRecord& run) {
     namespace rows = xe_rows;
     std::lock_guard lock(mu_);
+    ensure_connected();
     XeWriteResult result;
     const std::string collected_at = format_timestamp(batch.collected_at);
     static const std::string ins_event =
@@ -225,6 +227,7 @@ std::int64_t PgStore::rebuild_episodes(const std::string& instance, std::int64_t
 
 PurgeResult PgStore::purge_xe(const std::string& collector, const Timestamp& cutoff, int max_events) {
     std::lock_guard lock(mu_);
+    ensure_connected();
     return purge_xe_locked(collector, cutoff, max_events);
 }
 

@@ -25,10 +25,12 @@ void Writer::submit(RunRecord run) { enqueue(Item{std::nullopt, std::move(run)})
 void Writer::enqueue(Item item) {
     {
         std::lock_guard lock(mu_);
-        // While the store fails and everything older is on disk already, the item goes straight to the spool:
-        // it does not wait in memory for the writer's next attempt (and a kill -9 does not lose it).
+        // Write-ahead: with a spool, every snapshot is on disk (fdatasync) before submit returns, and leaves the
+        // spool only once the store has committed it: a kill -9 at any moment loses nothing the collector handed
+        // over. Only while the spool itself cannot be written (and behind what waits in memory then) do items
+        // wait in memory.
         const bool older_in_memory = std::any_of(queue_.begin(), queue_.end(), [](const Item& i) { return !i.purge; });
-        if (spool_ && failing_ && !spool_failing_ && !older_in_memory) {
+        if (spool_ && !spool_failing_ && !older_in_memory) {
             try {
                 spool_->append(SpoolRecord{item.snapshot, item.run});
                 return;
@@ -147,6 +149,9 @@ void Writer::loop() {
     Backoff backoff(std::chrono::milliseconds(200), std::chrono::milliseconds(10000));
     std::unique_lock lock(mu_);
     std::uint64_t replayed = 0;
+    // An outage: the store refused a write (or the spool held records at start); logged once when it begins and
+    // once when the spool has been written out after it.
+    bool outage = spool_waiting();
     for (;;) {
         cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || spool_waiting(); });
         if (stopping_) {
@@ -246,8 +251,10 @@ void Writer::loop() {
             if (record) {
                 ++replayed;
                 if (!spool_waiting()) {
-                    spdlog::info("spool: {} record(s) written to the store from the spool; it is empty", replayed);
+                    if (outage)
+                        spdlog::info("spool: {} record(s) written to the store from the spool; it is empty", replayed);
                     replayed = 0;
+                    outage = false;
                 }
             }
             if (drained()) drained_.notify_all();
@@ -269,10 +276,17 @@ void Writer::loop() {
             const bool to_spool = spool_ && !item.purge;
             queue_.push_front(std::move(item));
             if (to_spool) {
-                spdlog::warn("store write failed: {}; snapshots go to the spool in {} until the store takes them",
-                             error, spool_->dir().string());
+                if (!outage)
+                    spdlog::warn("store write failed: {}; snapshots go to the spool in {} until the store takes them",
+                                 error, spool_->dir().string());
+                outage = true;
                 spill(lock);
             }
+        } else if (!outage) {
+            // The record stays in the spool (it was written there first), and so do the ones after it.
+            spdlog::warn("store write failed: {}; snapshots go to the spool in {} until the store takes them", error,
+                         spool_->dir().string());
+            outage = true;
         }
         if (stopping_) {
             if (spool_) {

@@ -161,11 +161,25 @@ TEST_F(WriterTest, ARetentionStepThatFailsFirstDoesNotHoldTheSnapshotsBehindItIn
     for (int i = 1; i <= 5; ++i) writer.submit(snapshot(i), run(i));
     ASSERT_TRUE(wait_until([&] { return writer.stats().spool_records == 5; }))
         << "spooled: " << writer.stats().spool_records << ", in memory: " << writer.stats().queued;
-    EXPECT_EQ(writer.stats().queued, 0u);
-    EXPECT_TRUE(writer.stats().retention["waits_test"].behind) << "the put-off pass shows as behind";
+    EXPECT_LE(writer.stats().queued, 1u) << "only the retention step may wait in memory";
     unlock();
     ASSERT_TRUE(writer.flush(30s)) << writer.stats().last_error;
     EXPECT_EQ(scalar("SELECT count(*) FROM snapshots"), 5);
+}
+
+TEST_F(WriterTest, WithASpoolASnapshotIsOnDiskBeforeSubmitReturns) {
+    // Write-ahead: a kill -9 right after submit() (the store slow or locked) loses nothing.
+    lock();
+    Writer writer(*store, spool());
+    writer.submit(snapshot(1), run(1));
+    EXPECT_EQ(writer.stats().spool_records, 1u) << "appended (fdatasync) by submit itself";
+    writer.submit(snapshot(2), run(2));
+    EXPECT_EQ(writer.stats().spool_records, 2u);
+    EXPECT_EQ(writer.stats().queued, 0u);
+    unlock();
+    ASSERT_TRUE(writer.flush(30s)) << writer.stats().last_error;
+    EXPECT_EQ(writer.stats().spool_records, 0u) << "acknowledged once committed";
+    EXPECT_EQ(scalar("SELECT count(*) FROM snapshots"), 2);
 }
 
 TEST_F(WriterTest, ASpooledSnapshotTheStoreAlreadyHasLandsOnce) {
