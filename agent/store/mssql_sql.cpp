@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "agent/core/tsql_quote.h"
@@ -158,10 +159,17 @@ std::string add_column(const TableSpec& t, const ColumnSpec& c) {
                        table_name(t.name), tsql::quote_identifier(c.name, "column name"), column_type(c.storage));
 }
 
-std::string insert_rows(const TableSpec& t) {
+std::string insert_rows(const TableSpec& t, std::size_t rows) {
     std::string cols = "instance, collected_at, utc_offset_minutes";
     for (const auto& c : t.columns) cols += ", " + tsql::quote_identifier(c.name, "column name");
-    return fmt::format("{}INSERT INTO {} ({}) VALUES ({})", kTag, table_name(t.name), cols, markers(t.columns.size() + 3));
+    const std::string one = "(" + markers(t.columns.size() + 3) + ")";
+    std::string values = one;
+    for (std::size_t i = 1; i < rows; ++i) values += ", " + one;
+    return fmt::format("{}INSERT INTO {} ({}) VALUES {}", kTag, table_name(t.name), cols, values);
+}
+
+std::size_t rows_per_insert(const TableSpec& t) {
+    return std::clamp<std::size_t>(2000 / (t.columns.size() + 3), 1, 100);
 }
 
 std::string delete_snapshot_rows(const std::string& table) {
@@ -190,7 +198,7 @@ std::string all(const std::vector<TableSpec>& tables) {
     for (const auto& t : tables) {
         out += fmt::format("-- collector {}\n{}", t.collector, create_table(t));
         if (!t.columns.empty()) out += add_column(t, t.columns.back());
-        out += insert_rows(t) + ";\n" + delete_snapshot_rows(t.name) + ";\n";
+        out += insert_rows(t, rows_per_insert(t)) + ";\n" + insert_rows(t) + ";\n" + delete_snapshot_rows(t.name) + ";\n";
     }
     return out;
 }

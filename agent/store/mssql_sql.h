@@ -21,7 +21,11 @@ const char* column_type(collect::StorageClass s);
 // Collector table DDL: create when missing, add columns declared since, clustered index on (instance, collected_at).
 std::string create_table(const TableSpec& t);
 std::string add_column(const TableSpec& t, const ColumnSpec& c);
-std::string insert_rows(const TableSpec& t);
+// INSERT of `rows` rows at once (VALUES (...), (...)): each execution of it carries rows * (columns + 3)
+// parameters, at most 2,100 as SQL Server allows.
+std::string insert_rows(const TableSpec& t, std::size_t rows = 1);
+// How many rows one INSERT of this table carries: as many as fit in 2,000 parameters, at most 100.
+std::size_t rows_per_insert(const TableSpec& t);
 std::string delete_snapshot_rows(const std::string& table);
 
 // Core and XE statements, by name (the names are used in error messages).

@@ -1,6 +1,7 @@
 #include "agent/store/mssql_store.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -69,6 +70,7 @@ MssqlStore::MssqlStore(const MssqlOptions& options)
             throw StoreError(fmt::format("store {}: {}", where_, e.what()));
         }
     }
+    for (const auto& w : secured.warnings) spdlog::warn("store {}: {}", where_, w);
     std::string cs = secured.connection_string;
     if (!odbc::connection_attribute(cs, "APP")) cs += (cs.empty() ? "" : ";") + std::string("APP=dmvlog-store");
     try {
@@ -231,19 +233,24 @@ bool MssqlStore::write(const Snapshot& snap, const RunRecord& run) {
             sent.push_back(t->first);
         }
         exec_rows("insert sql_text", sql::get("insert sql_text"), texts);
-        // The rows: one parameter array of (instance, collected_at, utc_offset_minutes, columns...).
-        std::vector<Row> rows;
-        rows.reserve(snap.rows.size());
-        for (const auto& r : snap.rows) {
-            Row out;
-            out.reserve(spec.columns.size() + 3);
-            out.emplace_back(snap.instance);
-            out.emplace_back(collected_at);
-            out.emplace_back(std::int64_t{snap.utc_offset_minutes});
-            for (std::size_t i = 0; i < spec.columns.size(); ++i) out.push_back(i < r.size() ? r[i] : Value());
-            rows.push_back(std::move(out));
+        // The rows: INSERTs of many rows each (VALUES (...), (...), ...), sent as one parameter array: a snapshot
+        // of 1,000 rows is a few dozen executions in a few round trips. The rows that do not fill a last
+        // INSERT go in one of their own size.
+        const std::size_t per = sql::rows_per_insert(spec), width = spec.columns.size() + 3;
+        std::vector<Row> groups, rest;
+        Row group;
+        for (std::size_t k = 0; k < snap.rows.size(); ++k) {
+            const Row& r = snap.rows[k];
+            group.reserve(width * per);
+            group.emplace_back(snap.instance);
+            group.emplace_back(collected_at);
+            group.emplace_back(std::int64_t{snap.utc_offset_minutes});
+            for (std::size_t i = 0; i < spec.columns.size(); ++i) group.push_back(i < r.size() ? r[i] : Value());
+            if (group.size() == width * per) groups.push_back(std::move(group)), group = Row();
         }
-        exec_rows("insert into " + spec.name, sql::insert_rows(spec), rows);
+        exec_rows("insert into " + spec.name, sql::insert_rows(spec, per), groups);
+        if (!group.empty()) rest.push_back(std::move(group));
+        if (!rest.empty()) exec_rows("insert into " + spec.name, sql::insert_rows(spec, rest[0].size() / width), rest);
         if (!run.collector.empty()) insert_run(run);
         return true;
     });

@@ -21,8 +21,11 @@ namespace {
 constexpr std::int64_t kEpisodeLookbackTicks = 10 * kTicksPerMinute;
 
 Row with_event_id(std::int64_t event_id, Row row) {
-    row.insert(row.begin(), Value(event_id));
-    return row;
+    Row out;
+    out.reserve(row.size() + 1);
+    out.emplace_back(std::in_place_type<std::int64_t>, event_id);
+    for (auto& v : row) out.push_back(std::move(v));
+    return out;
 }
 
 Value opt_text(const std::optional<std::string>& v) { return v ? Value(*v) : Value(); }

@@ -298,6 +298,9 @@ def _param_value(v: Any) -> Any:
 Piece = Union[str, Callable[[sqlite3.Connection], str]]
 
 
+_SESSION_OPTIONS = ("XACT_ABORT", "LOCK_TIMEOUT", "DATEFORMAT", "NOCOUNT", "ANSI_NULLS", "QUOTED_IDENTIFIER")
+
+
 @dataclass
 class Plan:
     kind: str                              # ddl, insert, update, delete, select, skip
@@ -526,6 +529,10 @@ class Translator:
                 raise syntax_error(toks[-1].text, "DROP INDEX ix ON t")
             table = self._table_name(toks[on + 1:])
             return Plan("ddl", [f"DROP INDEX {q(_index_name(table, toks[2].name))}"])
+        if first == "SET" and len(w) > 1 and w[1] in _SESSION_OPTIONS:
+            # Session options the store sets at connect (XACT_ABORT, LOCK_TIMEOUT, DATEFORMAT, NOCOUNT): the
+            # simulator's store behaves as they ask already (a failed statement ends the batch; ISO dates).
+            return Plan("skip")
         if first == "INSERT":
             return self._insert(toks)
         if first == "DELETE":
