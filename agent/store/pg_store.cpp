@@ -122,6 +122,7 @@ void PgStore::exec(const std::string& sql) {
 std::string PgStore::ddl(const std::vector<TableSpec>& tables) {
     std::string out;
     for (const auto& m : migrations("postgres")) {
+        if (m.after_tables) continue;
         out += fmt::format("-- schema/postgres/{}\n", m.name);
         out += m.sql;
         out += "\n";
@@ -129,6 +130,12 @@ std::string PgStore::ddl(const std::vector<TableSpec>& tables) {
     for (const auto& t : tables) {
         out += fmt::format("-- collector {} (partitions {}_pYYYYMMDD are created as days arrive)\n", t.collector, t.name);
         out += table_ddl(t);
+        out += "\n";
+    }
+    for (const auto& m : migrations("postgres")) {
+        if (!m.after_tables) continue;
+        out += fmt::format("-- schema/postgres/{} (after the collector tables; each block only when its tables exist)\n", m.name);
+        out += m.sql;
         out += "\n";
     }
     return out;
@@ -154,7 +161,7 @@ void PgStore::install(const std::vector<TableSpec>& tables) {
         exec("SELECT pg_advisory_xact_lock(7301042)");
         for (const auto& m : migrations("postgres")) {
             if (m.version <= current) continue;
-            exec(std::string(m.sql));
+            if (!m.after_tables) exec(std::string(m.sql));
             const std::string v = std::to_string(m.version), now = now_text();
             const char* params[] = {v.c_str(), now.c_str(), m.name.c_str()};
             Result r(PQexecParams(conn_,
@@ -182,10 +189,33 @@ void PgStore::install(const std::vector<TableSpec>& tables) {
             if (!r.ok()) throw StoreError(fmt::format("store {}: {}", where_, trim(PQresultErrorMessage(r.get()))));
             tables_[t.name] = t;
         }
+        apply_after_tables();
         exec("COMMIT");
     } catch (...) {
         PQclear(PQexec(conn_, "ROLLBACK"));
         throw;
+    }
+}
+
+// Views over collector tables (schema/postgres/ files marked kAfterTablesMarker): every install, inside its
+// transaction, each block once the tables it requires exist (in the search path, where install made them).
+void PgStore::apply_after_tables() {
+    for (const auto& m : migrations("postgres")) {
+        if (!m.after_tables) continue;
+        for (const auto& b : after_tables_blocks(m.sql)) {
+            bool ok = true;
+            for (const auto& t : b.requires_tables) {
+                const std::string name = quote_ident(t);
+                const char* params[] = {name.c_str()};
+                Result r(PQexecParams(conn_, "SELECT to_regclass($1) IS NOT NULL", 1, nullptr, params, nullptr, nullptr, 0));
+                if (!r.ok()) throw StoreError(fmt::format("store {}: {}", where_, trim(PQresultErrorMessage(r.get()))));
+                ok = ok && r.rows() == 1 && r.text(0, 0) == "t";
+            }
+            if (!ok) continue;
+            Result r(PQexec(conn_, b.sql.c_str()));
+            if (!r.ok())
+                throw StoreError(fmt::format("store {}: schema/postgres/{}: {}", where_, m.name, trim(PQresultErrorMessage(r.get()))));
+        }
     }
 }
 

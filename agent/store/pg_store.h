@@ -55,6 +55,7 @@ private:
     void exec(const std::string& sql);
     void ensure_connected();                         // reconnects a connection the server dropped
     void ensure_partition(const std::string& table, const std::string& day);   // day: "YYYY-MM-DD"
+    void apply_after_tables();   // views over collector tables, at the end of install()
     void insert_run(const RunRecord& run);
     std::string literal(std::string_view text);      // PQescapeLiteral
     void drain();                                    // reads the rest of a query's results

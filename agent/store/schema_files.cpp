@@ -25,6 +25,36 @@ std::vector<Migration> migrations(const std::string& kind) {
     return out;
 }
 
+std::vector<AfterTablesBlock> after_tables_blocks(std::string_view text) {
+    std::vector<AfterTablesBlock> out;
+    constexpr std::string_view kRequires = "-- requires:";
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto nl = text.find('\n', pos);
+        auto line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        if (line.substr(0, kRequires.size()) == kRequires) {
+            AfterTablesBlock b;
+            std::string name;
+            for (char c : line.substr(kRequires.size())) {
+                if (c == ',' || c == ' ' || c == '\r') {
+                    if (!name.empty()) b.requires_tables.push_back(name);
+                    name.clear();
+                } else {
+                    name += c;
+                }
+            }
+            if (!name.empty()) b.requires_tables.push_back(name);
+            out.push_back(std::move(b));
+        } else if (!out.empty()) {
+            out.back().sql += line;
+            out.back().sql += '\n';
+        }
+        if (nl == std::string_view::npos) break;
+        pos = nl + 1;
+    }
+    return out;
+}
+
 std::string quote_ident(const std::string& name) {
     std::string out = "\"";
     for (char c : name) {

@@ -23,6 +23,15 @@ inline constexpr std::string_view kAfterTablesMarker = "-- dmvlog:after-collecto
 // The migrations of schema/KIND/ ("sqlite", "postgres"), by version.
 std::vector<Migration> migrations(const std::string& kind);
 
+// A file marked with kAfterTablesMarker is split into blocks, each starting with a line
+// "-- requires: table_a, table_b"; a block runs (every install, so it must be idempotent) only when every table
+// it requires exists in the store. Text before the first such line is a comment and is not run.
+struct AfterTablesBlock {
+    std::vector<std::string> requires_tables;
+    std::string sql;
+};
+std::vector<AfterTablesBlock> after_tables_blocks(std::string_view text);
+
 // "name" with embedded quotes doubled (SQLite and PostgreSQL alike).
 std::string quote_ident(const std::string& name);
 

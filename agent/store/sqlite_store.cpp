@@ -28,56 +28,13 @@ const char* sqlite_type(collect::StorageClass s) {
     return "TEXT";
 }
 
-// ---- after collector tables (views and query indexes; a separate step of install) ----
-// A file marked with kAfterTablesMarker is split into blocks, each starting with a line
-// "-- requires: table_a, table_b"; a block runs (every install, so it must be idempotent: DROP VIEW IF EXISTS,
-// CREATE ... IF NOT EXISTS) only when every table it requires exists in the store.
-std::vector<const embedded::File*> after_tables_files() {
-    std::vector<const embedded::File*> out;
-    for (const auto* f : embedded::under("schema/sqlite/"))
-        if (std::string_view(f->content).substr(0, kAfterTablesMarker.size()) == kAfterTablesMarker) out.push_back(f);
-    return out;
-}
-
-struct AfterTablesBlock {
-    std::vector<std::string> requires_tables;
-    std::string sql;
-};
-
-std::vector<AfterTablesBlock> after_tables_blocks(std::string_view text) {
-    std::vector<AfterTablesBlock> out;
-    constexpr std::string_view kRequires = "-- requires:";
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        auto nl = text.find('\n', pos);
-        auto line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-        if (line.substr(0, kRequires.size()) == kRequires) {
-            AfterTablesBlock b;
-            std::string name;
-            for (char c : line.substr(kRequires.size())) {
-                if (c == ',' || c == ' ' || c == '\r') {
-                    if (!name.empty()) b.requires_tables.push_back(name);
-                    name.clear();
-                } else {
-                    name += c;
-                }
-            }
-            if (!name.empty()) b.requires_tables.push_back(name);
-            out.push_back(std::move(b));
-        } else if (!out.empty()) {
-            out.back().sql += line;
-            out.back().sql += '\n';
-        }
-        if (nl == std::string_view::npos) break;
-        pos = nl + 1;
-    }
-    return out;
-}
+// ---- after collector tables (views and query indexes; a separate step of install; schema_files.h) ----
 
 // Runs the blocks whose tables exist, inside install()'s transaction.
 void apply_after_tables(sqlite3* db, const std::string& path) {
-    for (const auto* f : after_tables_files()) {
-        for (const auto& b : after_tables_blocks(f->content)) {
+    for (const auto& m : migrations("sqlite")) {
+        if (!m.after_tables) continue;
+        for (const auto& b : after_tables_blocks(m.sql)) {
             bool ok = true;
             for (const auto& t : b.requires_tables) {
                 sqlite3_stmt* q = nullptr;
@@ -93,7 +50,7 @@ void apply_after_tables(sqlite3* db, const std::string& path) {
             if (sqlite3_exec(db, b.sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
                 std::string msg = err ? err : "unknown error";
                 sqlite3_free(err);
-                throw StoreError(fmt::format("store {}: {}: {}", path, f->path, msg));
+                throw StoreError(fmt::format("store {}: schema/sqlite/{}: {}", path, m.name, msg));
             }
         }
     }
@@ -198,9 +155,10 @@ std::string SqliteStore::ddl(const std::vector<TableSpec>& tables) {
         out += table_ddl(t);
         out += "\n";
     }
-    for (const auto* f : after_tables_files()) {
-        out += fmt::format("-- {} (after the collector tables; each block only when its tables exist)\n", f->path);
-        out += f->content;
+    for (const auto& m : migrations("sqlite")) {
+        if (!m.after_tables) continue;
+        out += fmt::format("-- schema/sqlite/{} (after the collector tables; each block only when its tables exist)\n", m.name);
+        out += m.sql;
         out += "\n";
     }
     return out;

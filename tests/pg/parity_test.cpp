@@ -1,14 +1,18 @@
 // The PostgreSQL store against the SQLite store on the same collected data: the simulator's incident is
 // collected into SQLite by `dmvlog run` (every collector), copied into a PostgreSQL server on loopback through
 // PgStore's own write path (COPY, day partitions, idempotent snapshots), and then every `dmvlog query`
-// question and the digest must give the same answer from both, byte for byte. Also: a second copy writes
-// nothing, retention drops whole day partitions, and the CLI reads postgres: URIs.
+// question and the digest must give the same answer from both, byte for byte, and every view
+// (schema/*/002_views.sql) the same rows. Also: a second copy writes nothing, retention drops whole day
+// partitions, and the CLI reads postgres: URIs.
 //
 // The server is started by tests/pg/pg-test-server (a ctest fixture); its conninfo is in the file named by
 // DMVLOG_TEST_PG. Without it the test says SKIPPED.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
+#include <algorithm>
+#include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -63,6 +67,88 @@ long long pg_scalar(PGconn* c, const std::string& sql) {
     long long v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? std::atoll(PQgetvalue(r, 0, 0)) : -1;
     PQclear(r);
     return v;
+}
+
+// The views of a store's schema, by name: SQLite's from sqlite_master, PostgreSQL's from the current schema.
+std::vector<std::string> sqlite_views(sqlite3* db) {
+    std::vector<std::string> out;
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name", -1, &s, nullptr) != SQLITE_OK)
+        return out;
+    while (sqlite3_step(s) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+    sqlite3_finalize(s);
+    return out;
+}
+
+std::vector<std::string> pg_views(PGconn* c) {
+    std::vector<std::string> out;
+    PGresult* r = PQexec(c, "SELECT viewname FROM pg_views WHERE schemaname = current_schema() ORDER BY viewname COLLATE \"C\"");
+    for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); ++i) out.emplace_back(PQgetvalue(r, i, 0));
+    PQclear(r);
+    return out;
+}
+
+// Every row of a view as text, one line per row, its columns' names first; ordered by all columns. Values in
+// PostgreSQL's text form: integers in decimal, bytea as \x and lowercase hex, NULL as \N. The views hold no
+// floating-point columns (counters, times as text, hashes); a real would be written shortest round-trip, the
+// form PostgreSQL's float8 output takes, so that no rounding is needed.
+std::string sqlite_view_rows(sqlite3* db, const std::string& view, int columns) {
+    std::string order;
+    for (int i = 1; i <= columns; ++i) order += (i > 1 ? ", " : "") + std::to_string(i);
+    std::string out;
+    sqlite3_stmt* s = nullptr;
+    const std::string sql = "SELECT * FROM \"" + view + "\" ORDER BY " + order;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) return std::string("error: ") + sqlite3_errmsg(db);
+    for (int i = 0; i < sqlite3_column_count(s); ++i) out += (i ? "|" : "") + std::string(sqlite3_column_name(s, i));
+    out += '\n';
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(s); ++i) {
+            if (i) out += '|';
+            switch (sqlite3_column_type(s, i)) {
+                case SQLITE_NULL: out += "\\N"; break;
+                case SQLITE_INTEGER: out += std::to_string(sqlite3_column_int64(s, i)); break;
+                case SQLITE_FLOAT: out += fmt::format("{}", sqlite3_column_double(s, i)); break;
+                case SQLITE_BLOB: {
+                    const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(s, i));
+                    out += "\\x";
+                    for (int k = 0; k < sqlite3_column_bytes(s, i); ++k) out += fmt::format("{:02x}", p[k]);
+                    break;
+                }
+                default: out += reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+            }
+        }
+        out += '\n';
+    }
+    sqlite3_finalize(s);
+    return out;
+}
+
+// The same from PostgreSQL. NULLS FIRST as SQLite orders them; the text columns are COLLATE "C", so text
+// orders as in SQLite (bytewise).
+std::string pg_view_rows(PGconn* c, const std::string& view, int* columns) {
+    PGresult* probe = PQexec(c, ("SELECT * FROM \"" + view + "\" LIMIT 0").c_str());
+    *columns = PQresultStatus(probe) == PGRES_TUPLES_OK ? PQnfields(probe) : 0;
+    PQclear(probe);
+    std::string order;
+    for (int i = 1; i <= *columns; ++i) order += (i > 1 ? ", " : "") + std::to_string(i) + " NULLS FIRST";
+    PGresult* r = PQexec(c, ("SELECT * FROM \"" + view + "\" ORDER BY " + order).c_str());
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        std::string e = std::string("error: ") + PQresultErrorMessage(r);
+        PQclear(r);
+        return e;
+    }
+    std::string out;
+    for (int i = 0; i < PQnfields(r); ++i) out += (i ? "|" : "") + std::string(PQfname(r, i));
+    out += '\n';
+    for (int row = 0; row < PQntuples(r); ++row) {
+        for (int i = 0; i < PQnfields(r); ++i) {
+            if (i) out += '|';
+            out += PQgetisnull(r, row, i) ? "\\N" : PQgetvalue(r, row, i);
+        }
+        out += '\n';
+    }
+    PQclear(r);
+    return out;
 }
 
 TEST(PgStore, SameAnswersAsSqliteOnTheIncident) {
@@ -165,6 +251,21 @@ TEST(PgStore, SameAnswersAsSqliteOnTheIncident) {
     EXPECT_TRUE(da == dbj) << "digest: " << first_difference(da, dbj);
     EXPECT_EQ(json::parse(da)["instances"][0]["headline"]["episodes"], 1) << da.substr(0, 2000);
 
+    // 3b. The views: the same ones on both stores, with the same columns and rows.
+    const auto views = sqlite_views(ro.handle());
+    EXPECT_EQ(views, (std::vector<std::string>{"blocked_requests", "file_io_delta", "query_stats_delta", "requests_log",
+                                               "waits_delta"}));
+    EXPECT_EQ(pg_views(to.handle()), views);
+    for (const auto& v : views) {
+        int columns = 0;
+        const auto b = pg_view_rows(to.handle(), v, &columns);
+        const auto a = sqlite_view_rows(ro.handle(), v, columns);
+        EXPECT_TRUE(a == b) << v << ": " << first_difference(a, b);
+        const auto rows = std::count(a.begin(), a.end(), '\n') - 1;
+        EXPECT_GT(rows, 10) << v << " has rows on the incident";
+        std::printf("[ pg ] view %s: %ld rows compared\n", v.c_str(), static_cast<long>(rows));
+    }
+
     // 4. The CLI reads postgres: URIs.
     auto r = run_dmvlog({"query", "top-queries", "--store", "postgres:" + conninfo, "--from", iso(start), "--to",
                          iso(start + 600 * kTicksPerSecond), "--format", "csv", "--top", "3"});
@@ -240,6 +341,14 @@ TEST(PgStore, TheAgentWritesThereAndStoreCopyMovesHistoryIn) {
     auto print = run_dmvlog({"schema", "print", "--store", "postgres:" + conninfo});
     EXPECT_NE(print.output.find("PARTITION BY RANGE (collected_at)"), std::string::npos) << print.output.substr(0, 500);
     EXPECT_EQ(print.output.find(schema), std::string::npos) << "print does not echo the conninfo";
+    // The views' DDL, after the collector tables, as for SQLite.
+    auto sqlite_print = run_dmvlog({"schema", "print", "--store", "sqlite:" + db});
+    for (const std::string v : {"requests_log", "blocked_requests", "query_stats_delta", "waits_delta", "file_io_delta"}) {
+        EXPECT_NE(sqlite_print.output.find("CREATE VIEW " + v + " AS"), std::string::npos) << v;
+        const auto at = print.output.find("CREATE OR REPLACE VIEW " + v + " AS");
+        EXPECT_NE(at, std::string::npos) << v << ": " << print.output.substr(0, 500);
+        EXPECT_GT(at, print.output.find("PARTITION BY RANGE (collected_at)")) << v;
+    }
 
     // store copy: a SQLite history into another schema, twice.
     ASSERT_EQ(run_dmvlog({"collect", "--once", "--config", sqlite_cfg}).exit_code, 0);
