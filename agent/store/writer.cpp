@@ -88,9 +88,12 @@ bool Writer::flush(std::chrono::milliseconds timeout) {
 void Writer::stop(std::chrono::milliseconds timeout) {
     if (!thread_.joinable()) return;
     {
-        // While the store fails, waiting is pointless with a spool: what is left goes there.
+        // While the store fails, waiting is pointless with a spool: what is left goes there. With a spool,
+        // everything waiting is on disk already, so the wait for the store to drain takes half the time allowed:
+        // the write in progress when it ends must still finish (or fail) before the stop returns.
         std::unique_lock lock(mu_);
-        drained_.wait_for(lock, timeout, [this] { return drained() || (spool_ && failing_ && !spool_failing_); });
+        drained_.wait_for(lock, spool_ ? timeout / 2 : timeout,
+                          [this] { return drained() || (spool_ && failing_ && !spool_failing_); });
     }
     {
         std::lock_guard lock(mu_);

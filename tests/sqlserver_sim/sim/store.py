@@ -863,6 +863,7 @@ class Store:
         self._path = path
         self._reader: Optional[sqlite3.Connection] = None
         self.sessions: dict[int, _Session] = {}
+        self._plans: dict[str, list[Plan]] = {}
         self.statements = 0
         self.errors = 0
         self.rows_inserted = 0
@@ -947,11 +948,17 @@ class Store:
 
     def execute(self, spid: int, sql: str, params: dict[str, Any]) -> list[Result]:
         """A batch or RPC statement of the store: the answers of its statements in order."""
-        try:
-            plans = [Translator(st).plan() for st in split_statements(tokenize(sql))]
-        except StoreError as e:   # nothing of the batch runs, as SQL Server compiles the batch first
-            self.errors += 1
-            return [e.as_error()]
+        plans = self._plans.get(sql)
+        if plans is None:
+            try:
+                plans = [Translator(st).plan() for st in split_statements(tokenize(sql))]
+            except StoreError as e:   # nothing of the batch runs, as SQL Server compiles the batch first
+                self.errors += 1
+                return [e.as_error()]
+            # Translated once per text, like a plan cache: the store runs the same few statements all day.
+            if len(self._plans) >= 512:
+                self._plans.clear()
+            self._plans[sql] = plans
         if not plans:
             return [RowCount(None)]
         values = {k.lstrip("@"): _param_value(v) for k, v in (params or {}).items()}
