@@ -18,6 +18,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <map>
 
 namespace dmvlog::odbc {
 
@@ -227,19 +228,31 @@ SecuredConnection secure_connection(std::string_view cs, const TlsSettings& sett
 
 std::string install_freetds_conf(const std::vector<std::string>& sections) {
     std::lock_guard lock(g_conf_mu);
-    if (!g_conf_path.empty()) ::unlink(g_conf_path.c_str());
-    std::string base;
-    if (const char* env = std::getenv("FREETDSCONF"); env && *env) {
-        base = read_text(env);
-    } else {
-        const char* home = std::getenv("HOME");
-        if (home && *home) base = read_text(std::string(home) + "/.freetds.conf");
-        if (base.empty()) base = read_text("/etc/freetds/freetds.conf");
+    // The file FreeTDS would read without dmvlog is read once, at the first call; each call then adds or
+    // replaces its sections by name ("[name]" on their first line: the instances' on start and reload, the
+    // store's when it connects), and the file is written again with all of them.
+    static bool have_base = false;
+    static std::string base;
+    static std::map<std::string, std::string> known;
+    if (!have_base) {
+        if (const char* env = std::getenv("FREETDSCONF"); env && *env) {
+            base = read_text(env);
+        } else {
+            const char* home = std::getenv("HOME");
+            if (home && *home) base = read_text(std::string(home) + "/.freetds.conf");
+            if (base.empty()) base = read_text("/etc/freetds/freetds.conf");
+        }
+        have_base = true;
     }
+    for (const auto& s : sections) {
+        const auto open = s.find('['), close = s.find(']');
+        known[open != std::string::npos && close != std::string::npos && close > open ? s.substr(open, close - open) : s] = s;
+    }
+    if (!g_conf_path.empty()) ::unlink(g_conf_path.c_str());
     std::string text = base;
     if (!text.empty() && text.back() != '\n') text += '\n';
-    text += "\n# Sections written by dmvlog for its instances (encryption and certificate checks)\n";
-    for (const auto& s : sections) text += s + "\n";
+    text += "\n# Sections written by dmvlog for its instances and its store (encryption and certificate checks)\n";
+    for (const auto& [name, s] : known) text += s + "\n";
 
     const char* tmp = std::getenv("TMPDIR");
     std::string path = std::string(tmp && *tmp ? tmp : "/tmp") + "/dmvlog-freetds-XXXXXX";

@@ -105,7 +105,7 @@ private:
 MssqlDb::MssqlDb(const store::MssqlOptions& options) : options_(options), conn_(env_, "store sqlserver") {
     odbc::SecuredConnection secured;
     try {
-        secured = odbc::secure_connection(options.connection, options.tls, "dmvlog_store");
+        secured = odbc::secure_connection(options.connection, options.tls, "(store)");
         if (!secured.freetds_section.empty()) odbc::install_freetds_conf({secured.freetds_section});
     } catch (const std::exception& e) {
         throw std::runtime_error(fmt::format("store sqlserver: {}", e.what()));
@@ -125,9 +125,7 @@ std::unique_ptr<Cursor> MssqlDb::prepare(const std::string& sql) { return std::m
 
 bool MssqlDb::has_table(const std::string& table) {
     odbc::CollectingSink sink;
-    conn_.run(std::string(store::mssql_sql::kTag) +
-                  "SELECT CASE WHEN OBJECT_ID(?, N'U') IS NULL AND OBJECT_ID(?, N'V') IS NULL THEN 0 ELSE 1 END AS present",
-              {Value("dbo." + table), Value("dbo." + table)}, options_.query_timeout, sink, "look for a table");
+    conn_.run(store::mssql_sql::table_exists(table), {}, options_.query_timeout, sink, "look for a table");
     return !sink.sets().empty() && !sink.sets()[0].rows.empty() &&
            std::get_if<std::int64_t>(&sink.sets()[0].rows[0][0]) && std::get<std::int64_t>(sink.sets()[0].rows[0][0]) == 1;
 }

@@ -37,7 +37,6 @@ std::vector<Statement> build() {
          "UPDATE dbo.collector_tables SET collector = ?, columns = ?, updated_at = ? WHERE table_name = ?"},
         {"insert collector_tables",
          "INSERT INTO dbo.collector_tables (table_name, collector, columns, updated_at) VALUES (?, ?, ?, ?)"},
-        {"look for a table", "SELECT CASE WHEN OBJECT_ID(?, N'U') IS NULL THEN 0 ELSE 1 END AS present"},
         {"insert snapshot",
          "INSERT INTO dbo.snapshots (instance, collector, collected_at, utc_offset_minutes, sqlserver_start_time, row_count, "
          "written_at) SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM dbo.snapshots WITH (UPDLOCK, HOLDLOCK) "
@@ -129,7 +128,7 @@ const char* column_type(collect::StorageClass s) {
         case collect::StorageClass::integer: return "bigint";
         case collect::StorageClass::real: return "float";
         case collect::StorageClass::decimal: return "decimal(38, 10)";
-        case collect::StorageClass::text: return "nvarchar(max)";
+        case collect::StorageClass::text: return "nvarchar(max) COLLATE Latin1_General_BIN2";
         case collect::StorageClass::blob: return "varbinary(max)";
         case collect::StorageClass::timestamp: return "datetime2(7)";
     }
@@ -172,6 +171,11 @@ std::size_t rows_per_insert(const TableSpec& t) {
     return std::clamp<std::size_t>(2000 / (t.columns.size() + 3), 1, 100);
 }
 
+std::string table_exists(const std::string& table) {
+    return fmt::format("{}SELECT CASE WHEN OBJECT_ID({}, N'U') IS NULL AND OBJECT_ID({}, N'V') IS NULL THEN 0 ELSE 1 END AS present",
+                       kTag, tsql::quote_literal(table_name(table)), tsql::quote_literal(table_name(table)));
+}
+
 std::string delete_snapshot_rows(const std::string& table) {
     return fmt::format("{}DELETE FROM {} WHERE instance = ? AND collected_at = ?", kTag, table_name(table));
 }
@@ -197,6 +201,7 @@ std::string all(const std::vector<TableSpec>& tables) {
            "collected_at <= ?) AS live;\n";
     for (const auto& t : tables) {
         out += fmt::format("-- collector {}\n{}", t.collector, create_table(t));
+        out += table_exists(t.name) + ";\n";
         if (!t.columns.empty()) out += add_column(t, t.columns.back());
         out += insert_rows(t, rows_per_insert(t)) + ";\n" + insert_rows(t) + ";\n" + delete_snapshot_rows(t.name) + ";\n";
     }

@@ -27,6 +27,9 @@ std::string insert_rows(const TableSpec& t, std::size_t rows = 1);
 // How many rows one INSERT of this table carries: as many as fit in 2,000 parameters, at most 100.
 std::size_t rows_per_insert(const TableSpec& t);
 std::string delete_snapshot_rows(const std::string& table);
+// 1 when dbo.[table] is a table or view, else 0 (the name goes in as a literal: OBJECT_ID of a parameter
+// makes no difference on SQL Server, and names come from the code, never from configuration).
+std::string table_exists(const std::string& table);
 
 // Core and XE statements, by name (the names are used in error messages).
 struct Statement {

@@ -59,7 +59,7 @@ MssqlStore::MssqlStore(const MssqlOptions& options)
     : options_(options), where_("sqlserver " + server_of(options.connection)), conn_(env_, "store " + where_) {
     odbc::SecuredConnection secured;
     try {
-        secured = odbc::secure_connection(options.connection, options.tls, "dmvlog_store");
+        secured = odbc::secure_connection(options.connection, options.tls, "(store)");
     } catch (const std::invalid_argument& e) {
         throw StoreError(fmt::format("store {}: {}", where_, e.what()));
     }
@@ -162,7 +162,7 @@ int MssqlStore::schema_version() {
 }
 
 bool MssqlStore::table_exists(const std::string& table) {
-    auto r = query("look for a table", sql::get("look for a table"), {Value("dbo." + table)});
+    auto r = query("look for a table", sql::table_exists(table));
     return !r.empty() && int_of(r[0].at(0)) == 1;
 }
 

@@ -24,7 +24,7 @@ void Writer::submit(RunRecord run) { enqueue(Item{std::nullopt, std::move(run)})
 
 void Writer::enqueue(Item item) {
     {
-        std::lock_guard lock(mu_);
+        std::unique_lock lock(mu_);
         // Write-ahead: with a spool, every snapshot is on disk (fdatasync) before submit returns, and leaves the
         // spool only once the store has committed it: a kill -9 at any moment loses nothing the collector handed
         // over. Only while the spool itself cannot be written (and behind what waits in memory then) do items
@@ -33,6 +33,8 @@ void Writer::enqueue(Item item) {
         if (spool_ && !spool_failing_ && !older_in_memory) {
             try {
                 spool_->append(SpoolRecord{item.snapshot, item.run});
+                lock.unlock();
+                cv_.notify_one();
                 return;
             } catch (const std::exception& e) {
                 spool_failing_ = true;

@@ -1,8 +1,8 @@
 /* dmvlog:store */
 -- Core tables of a dmvlog store (SQL Server): the same tables, columns and version numbers as the SQLite and
--- PostgreSQL stores (schema/sqlite/, schema/postgres/). Times are UTC datetime2(7). Names and keys are
--- nvarchar with a binary collation, so that they compare exactly as in the other stores whatever the
--- database's collation. Collector tables are created from the collector declarations (collectors/*.toml);
+-- PostgreSQL stores (schema/sqlite/, schema/postgres/). Times are UTC datetime2(7). Text is nvarchar with
+-- a binary collation, so that it compares and sorts exactly as in the other stores whatever the database's
+-- collation. Collector tables are created from the collector declarations (collectors/*.toml);
 -- `dmvlog schema print --store sqlserver:...` shows their DDL. Every statement is idempotent: a file is run
 -- again after a failed upgrade without harm.
 
@@ -10,7 +10,7 @@ IF OBJECT_ID(N'dbo.schema_version', N'U') IS NULL
 CREATE TABLE dbo.schema_version (
     version     bigint NOT NULL,
     applied_at  datetime2(7) NOT NULL,
-    description nvarchar(400) NOT NULL,
+    description nvarchar(400) COLLATE Latin1_General_BIN2 NOT NULL,
     CONSTRAINT schema_version_pk PRIMARY KEY (version)
 );
 
@@ -43,7 +43,7 @@ CREATE TABLE dbo.collector_runs (
     bytes        bigint NOT NULL,
     status       nvarchar(32) COLLATE Latin1_General_BIN2 NOT NULL,
     error_class  nvarchar(32) COLLATE Latin1_General_BIN2 NULL,
-    error        nvarchar(max) NULL
+    error        nvarchar(max) COLLATE Latin1_General_BIN2 NULL
 );
 
 IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE object_id = OBJECT_ID(N'dbo.collector_runs') AND name = N'collector_runs_by_time')
@@ -53,7 +53,7 @@ CREATE CLUSTERED INDEX collector_runs_by_time ON dbo.collector_runs (collector, 
 IF OBJECT_ID(N'dbo.sql_text', N'U') IS NULL
 CREATE TABLE dbo.sql_text (
     hash        bigint NOT NULL,
-    text        nvarchar(max) NOT NULL,
+    text        nvarchar(max) COLLATE Latin1_General_BIN2 NOT NULL,
     first_seen  datetime2(7) NOT NULL,
     CONSTRAINT sql_text_pk PRIMARY KEY (hash)
 );
@@ -63,7 +63,7 @@ IF OBJECT_ID(N'dbo.collector_tables', N'U') IS NULL
 CREATE TABLE dbo.collector_tables (
     table_name  nvarchar(128) COLLATE Latin1_General_BIN2 NOT NULL,
     collector   nvarchar(128) COLLATE Latin1_General_BIN2 NOT NULL,
-    columns     nvarchar(max) NOT NULL,
+    columns     nvarchar(max) COLLATE Latin1_General_BIN2 NOT NULL,
     updated_at  datetime2(7) NOT NULL,
     CONSTRAINT collector_tables_pk PRIMARY KEY (table_name)
 );

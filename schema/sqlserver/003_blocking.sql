@@ -8,7 +8,7 @@ IF OBJECT_ID(N'dbo.xe_bookmarks', N'U') IS NULL
 CREATE TABLE dbo.xe_bookmarks (
     instance        nvarchar(128) COLLATE Latin1_General_BIN2 NOT NULL,
     source          nvarchar(128) COLLATE Latin1_General_BIN2 NOT NULL,
-    file_name       nvarchar(max) NULL,
+    file_name       nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     file_offset     bigint NULL,
     events_read     bigint NOT NULL CONSTRAINT xe_bookmarks_events_read_default DEFAULT 0,
     updated_at      datetime2(7) NOT NULL,
@@ -24,11 +24,11 @@ CREATE TABLE dbo.xe_events (
     source          nvarchar(128) COLLATE Latin1_General_BIN2 NOT NULL,
     event_name      nvarchar(128) COLLATE Latin1_General_BIN2 NOT NULL,
     event_time      datetime2(7) NULL,
-    file_name       nvarchar(max) NULL,
+    file_name       nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     file_offset     bigint NULL,
     content_hash    bigint NOT NULL,
-    raw_xml         nvarchar(max) NOT NULL,
-    parse_error     nvarchar(max) NULL,
+    raw_xml         nvarchar(max) COLLATE Latin1_General_BIN2 NOT NULL,
+    parse_error     nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     collected_at    datetime2(7) NOT NULL,
     CONSTRAINT xe_events_pk PRIMARY KEY (event_id),
     CONSTRAINT xe_events_key UNIQUE (instance, content_hash)
@@ -49,8 +49,8 @@ CREATE TABLE dbo.blocked_process_reports (
     index_id                    bigint NULL,
     lock_mode                   nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
     duration_ms                 float NULL,
-    wait_resource               nvarchar(max) NULL,
-    wait_resource_type          nvarchar(max) NULL,
+    wait_resource               nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
+    wait_resource_type          nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     wait_database_id            bigint NULL,
     wait_hobt_id                bigint NULL,
     wait_object_id              bigint NULL,
@@ -58,31 +58,31 @@ CREATE TABLE dbo.blocked_process_reports (
     blocked_ecid                bigint NULL,
     blocked_status              nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
     blocked_wait_time_ms        bigint NULL,
-    blocked_lock_mode           nvarchar(max) NULL,
+    blocked_lock_mode           nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     blocked_login               nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
     blocked_host                nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
     blocked_app                 nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
-    blocked_transaction_name    nvarchar(max) NULL,
-    blocked_last_tran_started   nvarchar(max) NULL,
-    blocked_isolation_level     nvarchar(max) NULL,
+    blocked_transaction_name    nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
+    blocked_last_tran_started   nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
+    blocked_isolation_level     nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     blocked_database_id         bigint NULL,
     blocked_input_buffer_hash   bigint NULL,
-    blocked_sql_handle          nvarchar(max) NULL,
+    blocked_sql_handle          nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     blocked_stmt_start          bigint NULL,
     blocked_stmt_end            bigint NULL,
     blocking_spid               bigint NULL,
     blocking_ecid               bigint NULL,
     blocking_status             nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
-    blocking_wait_resource      nvarchar(max) NULL,
+    blocking_wait_resource      nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     blocking_login              nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
     blocking_host               nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
     blocking_app                nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
-    blocking_transaction_name   nvarchar(max) NULL,
-    blocking_last_tran_started  nvarchar(max) NULL,
-    blocking_isolation_level    nvarchar(max) NULL,
+    blocking_transaction_name   nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
+    blocking_last_tran_started  nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
+    blocking_isolation_level    nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     blocking_trancount          bigint NULL,
     blocking_input_buffer_hash  bigint NULL,
-    blocking_sql_handle         nvarchar(max) NULL,
+    blocking_sql_handle         nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     head_blocker                bigint NOT NULL
 );
 
@@ -94,8 +94,8 @@ CREATE TABLE dbo.deadlocks (
     event_id        bigint NOT NULL,
     instance        nvarchar(128) COLLATE Latin1_General_BIN2 NOT NULL,
     event_time      datetime2(7) NULL,
-    victims         nvarchar(max) NULL,              -- process ids, comma separated
-    victim_spids    nvarchar(max) NULL,
+    victims         nvarchar(max) COLLATE Latin1_General_BIN2 NULL,              -- process ids, comma separated
+    victim_spids    nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     process_count   bigint NOT NULL,
     resource_count  bigint NOT NULL,
     CONSTRAINT deadlocks_pk PRIMARY KEY (event_id)
@@ -113,16 +113,16 @@ CREATE TABLE dbo.deadlock_processes (
     victim              bigint NOT NULL,
     spid                bigint NULL,
     ecid                bigint NULL,
-    wait_resource       nvarchar(max) NULL,
+    wait_resource       nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     lock_mode           nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
-    transaction_name    nvarchar(max) NULL,
+    transaction_name    nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     login               nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
     host                nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
     app                 nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
-    isolation_level     nvarchar(max) NULL,
+    isolation_level     nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     database_id         bigint NULL,
     input_buffer_hash   bigint NULL,
-    sql_handle          nvarchar(max) NULL
+    sql_handle          nvarchar(max) COLLATE Latin1_General_BIN2 NULL
 );
 
 IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE object_id = OBJECT_ID(N'dbo.deadlock_processes') AND name = N'deadlock_processes_by_event')
@@ -135,11 +135,11 @@ CREATE TABLE dbo.deadlock_resources (
     event_time      datetime2(7) NULL,
     resource_type   nvarchar(256) COLLATE Latin1_General_BIN2 NOT NULL,
     database_id     bigint NULL,
-    object_name     nvarchar(max) NULL,
-    index_name      nvarchar(max) NULL,
+    object_name     nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
+    index_name      nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     mode            nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
-    owners          nvarchar(max) NULL,              -- "process:mode" list, comma separated
-    waiters         nvarchar(max) NULL
+    owners          nvarchar(max) COLLATE Latin1_General_BIN2 NULL,              -- "process:mode" list, comma separated
+    waiters         nvarchar(max) COLLATE Latin1_General_BIN2 NULL
 );
 
 IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE object_id = OBJECT_ID(N'dbo.deadlock_resources') AND name = N'deadlock_resources_by_event')
@@ -150,12 +150,12 @@ IF OBJECT_ID(N'dbo.blocking_episodes', N'U') IS NULL
 CREATE TABLE dbo.blocking_episodes (
     instance                nvarchar(128) COLLATE Latin1_General_BIN2 NOT NULL,
     head_spid               bigint NOT NULL,
-    head_last_tran_started  nvarchar(max) NULL,
+    head_last_tran_started  nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     head_status             nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
     head_login              nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
     head_host               nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
     head_app                nvarchar(256) COLLATE Latin1_General_BIN2 NULL,
-    head_transaction_name   nvarchar(max) NULL,
+    head_transaction_name   nvarchar(max) COLLATE Latin1_General_BIN2 NULL,
     head_input_buffer_hash  bigint NULL,
     start_time              datetime2(7) NOT NULL,  -- the first blocked task's wait began
     end_time                datetime2(7) NOT NULL,  -- the last report of the episode
@@ -166,7 +166,7 @@ CREATE TABLE dbo.blocking_episodes (
     max_sessions_blocked    bigint NOT NULL,  -- at the worst pass
     max_wait_ms             bigint NOT NULL,
     blocked_session_seconds float NOT NULL,
-    resources               nvarchar(max) NULL,              -- the most waited-on resources, comma separated
+    resources               nvarchar(max) COLLATE Latin1_General_BIN2 NULL,              -- the most waited-on resources, comma separated
     live_snapshots          bigint NOT NULL CONSTRAINT blocking_episodes_live_snapshots_default DEFAULT 0,  -- request snapshots that saw this blocking live
     CONSTRAINT blocking_episodes_pk PRIMARY KEY (instance, head_spid, start_time)
 );

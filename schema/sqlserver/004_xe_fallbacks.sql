@@ -7,7 +7,7 @@ IF COL_LENGTH(N'dbo.xe_bookmarks', N'event_time') IS NULL
 ALTER TABLE dbo.xe_bookmarks ADD event_time datetime2(7) NULL;
 
 IF COL_LENGTH(N'dbo.xe_bookmarks', N'event_hashes') IS NULL
-ALTER TABLE dbo.xe_bookmarks ADD event_hashes nvarchar(max) NULL;
+ALTER TABLE dbo.xe_bookmarks ADD event_hashes nvarchar(max) COLLATE Latin1_General_BIN2 NULL;
 
 IF COL_LENGTH(N'dbo.xe_bookmarks', N'possible_losses') IS NULL
 ALTER TABLE dbo.xe_bookmarks ADD possible_losses bigint NOT NULL CONSTRAINT xe_bookmarks_possible_losses DEFAULT 0;

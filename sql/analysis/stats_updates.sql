@@ -8,7 +8,7 @@ FROM stats_updates
 WHERE instance = :instance AND collected_at >= :from AND collected_at < :lookahead
   AND last_updated >= :from AND last_updated < :to
 GROUP BY database_name, schema_name, object_name, stats_name, last_updated
-ORDER BY last_updated
+ORDER BY last_updated, database_name, schema_name, object_name, stats_name
 
 -- name: plans
 -- Plan lifetimes seen in the window with their creation time and plan hash, per query_hash.

@@ -51,6 +51,7 @@ std::string read_file(const std::string& path) {
 // A value as text both stores agree on: numbers through double (%.9g), times as the store's text.
 std::string canonical(std::string_view text) {
     if (text.empty()) return std::string(text);
+    if (text.find_first_not_of("-0123456789") == std::string_view::npos) return std::string(text);   // integers exact
     char* end = nullptr;
     const std::string s(text);
     const double d = std::strtod(s.c_str(), &end);
@@ -185,6 +186,7 @@ TEST(MssqlStore, SameRowsAndAnswersAsSqliteOnTheIncident) {
     ASSERT_EQ(install.exit_code, 0) << install.output;
     EXPECT_NE(install.output.find("schema version 0 -> 4"), std::string::npos) << install.output;
 
+    std::string mssql_output;
     // 1. Two agents on the incident at once: one into SQLite (instance sim), one into SQL Server (sim2).
     {
         AgentProcess to_sqlite({"run", "--config", sqlite_cfg, "--time-scale", "10"});
@@ -195,6 +197,7 @@ TEST(MssqlStore, SameRowsAndAnswersAsSqliteOnTheIncident) {
         std::this_thread::sleep_for(4s);
         ASSERT_EQ(to_mssql.stop(), 0) << to_mssql.output();
         ASSERT_EQ(to_sqlite.stop(), 0) << to_sqlite.output();
+        mssql_output = to_mssql.output();
         EXPECT_EQ(to_mssql.output().find("store write failed"), std::string::npos) << to_mssql.output();
     }
     std::vector<store::TableSpec> specs;
@@ -205,7 +208,7 @@ TEST(MssqlStore, SameRowsAndAnswersAsSqliteOnTheIncident) {
     query::SqliteDb sq(ro.handle());
 
     // Every snapshot the agent wrote holds its rows, and it wrote many.
-    EXPECT_GT(scalar(ms, "SELECT count(*) FROM snapshots WHERE instance = 'sim2'"), 100);
+    EXPECT_GT(scalar(ms, "SELECT count(*) FROM snapshots WHERE instance = 'sim2'"), 100) << mssql_output;
     for (const auto& t : specs) {
         const auto snaps = scalar(ms, "SELECT count(*) FROM snapshots WHERE instance = 'sim2' AND collector = '" + t.collector + "'");
         if (snaps <= 0) continue;
@@ -287,6 +290,20 @@ TEST(MssqlStore, SameRowsAndAnswersAsSqliteOnTheIncident) {
         ++compared;
     }
     EXPECT_EQ(compared, static_cast<int>(query::questions().size()));
+    // The digest's blocking part: from SQLite (instance sim) and from what the agent wrote to SQL Server
+    // (sim2, the same events); the context (top CPU, waits) comes from collectors sim2 did not all run.
+    digest::Options dopt;
+    dopt.zone = &zone;
+    dopt.window.from = start;
+    dopt.window.to = start + 600 * kTicksPerSecond;
+    dopt.now = start;
+    dopt.instances = {"sim"};
+    const auto da = json::parse(digest::render_json(digest::build(&sq, dopt), zone));
+    dopt.instances = {"sim2"};
+    const auto dm = json::parse(digest::render_json(digest::build(&ms, dopt), zone));
+    for (const char* part : {"headline", "episodes", "head_blockers", "blocked_statements", "resources", "deadlocks", "timeline"})
+        EXPECT_EQ(da["instances"][0][part].dump(1), dm["instances"][0][part].dump(1)) << "digest: " << part;
+    EXPECT_EQ(da["instances"][0]["headline"]["episodes"], 1) << da.dump().substr(0, 1000);
 
     // 4. The CLI reads the SQL Server store through the configuration.
     auto r = run_dmvlog({"query", "top-queries", "--config", mssql_cfg, "--instance", "sim", "--from",

@@ -225,13 +225,22 @@ def _conv(kind: str) -> Callable[[bytes], _Typed]:
         try:
             return _Typed(int(b), kind)
         except ValueError:
-            return _Typed(float(b), "float")
+            try:
+                return _Typed(float(b), "float")
+            except ValueError:   # text in a number column (SQL Server would have refused it)
+                s = b.decode("utf-8", "replace")
+                return _Typed("" if s == _EMPTY else s, "nvarchar")
 
     def real(b: bytes) -> _Typed:
-        return _Typed(float(b), "float")
+        try:
+            return _Typed(float(b), "float")
+        except ValueError:
+            s = b.decode("utf-8", "replace")
+            return _Typed("" if s == _EMPTY else s, "nvarchar")
 
     def text(b: bytes) -> _Typed:
-        return _Typed(b.decode("utf-8", "replace"), "nvarchar")
+        s = b.decode("utf-8", "replace")
+        return _Typed("" if s == _EMPTY else s, "nvarchar")
 
     def binary(b: bytes) -> _Typed:
         return _Typed(bytes(b), "varbinary")
@@ -274,7 +283,14 @@ def _column_type(values: list[Any], typed: Optional[str]) -> str:
     return "int"
 
 
+# Python's sqlite3 hands a zero-length value to no converter (it reads as NULL), so an empty string parameter
+# is stored as this marker and read back as ''.
+_EMPTY = "\ue000"
+
+
 def _param_value(v: Any) -> Any:
+    if isinstance(v, str) and v == "":
+        return _EMPTY
     if isinstance(v, bool):
         return int(v)
     if isinstance(v, decimal.Decimal):
@@ -425,6 +441,23 @@ class Translator:
                 if i < n and toks[i].up in ("PERCENT", "WITH"):
                     raise syntax_error(toks[i].text, "TOP ... PERCENT / WITH TIES is not supported")
                 limits[depth] = ["("] + lim + [")"]
+                continue
+            elif t.up == "OFFSET":
+                # ORDER BY ... OFFSET m ROWS FETCH NEXT n ROWS ONLY -> LIMIT n OFFSET m
+                k = i + 1
+                while k < n and toks[k].up not in ("ROWS", "ROW"):
+                    k += 1
+                offset = self.expr(toks[i + 1:k])
+                if not (k + 2 < n and toks[k + 1].up == "FETCH" and toks[k + 2].up in ("NEXT", "FIRST")):
+                    raise syntax_error(t.text, "OFFSET m ROWS FETCH NEXT n ROWS ONLY")
+                j = k + 3
+                while j < n and toks[j].up not in ("ROWS", "ROW"):
+                    j += 1
+                fetch = self.expr(toks[k + 3:j])
+                if not (j + 1 < n and toks[j + 1].up == "ONLY"):
+                    raise syntax_error(t.text, "OFFSET m ROWS FETCH NEXT n ROWS ONLY")
+                out += [" LIMIT ("] + fetch + [") OFFSET ("] + offset + [")"]
+                i = j + 2
                 continue
             elif t.up == "ISNULL":
                 out.append(" IFNULL")
@@ -884,6 +917,9 @@ class Store:
         c = sqlite3.connect(self._file(), isolation_level=None, check_same_thread=False, timeout=0,
                             detect_types=sqlite3.PARSE_DECLTYPES)
         c.execute("PRAGMA journal_mode=WAL")
+        # SQL Server's CONCAT: NULL is '', numbers as text (SQLite 3.40 has no concat()).
+        c.create_function("CONCAT", -1, lambda *a: "".join("" if v is None else ("" if v == _EMPTY else str(v)) for v in a),
+                          deterministic=True)
         return c
 
     def _session(self, spid: int) -> _Session:
@@ -1101,6 +1137,7 @@ class Store:
             vals = []
             for v in r:
                 v = v.value if isinstance(v, _Typed) else v
+                v = "" if v == _EMPTY else v
                 vals.append(v.hex() if isinstance(v, bytes) else v)
             rows.append(vals)
         return {"table": name, "columns": [i[1] for i in info],
