@@ -100,7 +100,7 @@ TEST(Metrics, ScrapedWithCurlHealthAndReadiness) {
     EXPECT_EQ(value_of(text, R"(dmvlog_source_connected{instance="sim"})"), 1);
     EXPECT_GE(value_of(text, "dmvlog_store_write_duration_seconds_count"), 1);
     EXPECT_GE(value_of(text, "dmvlog_store_snapshots_written_total"), 1);
-    EXPECT_EQ(value_of(text, "dmvlog_spool_records"), 0);
+    EXPECT_LE(value_of(text, "dmvlog_spool_records"), 5) << "write-ahead: a few snapshots in passing, no backlog";
     EXPECT_NE(text.find("dmvlog_build_info{version=\""), std::string::npos);
     EXPECT_NE(text.find("# TYPE dmvlog_collector_run_duration_seconds histogram"), std::string::npos);
 

@@ -301,8 +301,13 @@ TEST(MssqlStore, SameRowsAndAnswersAsSqliteOnTheIncident) {
     const auto da = json::parse(digest::render_json(digest::build(&sq, dopt), zone));
     dopt.instances = {"sim2"};
     const auto dm = json::parse(digest::render_json(digest::build(&ms, dopt), zone));
-    for (const char* part : {"headline", "episodes", "head_blockers", "blocked_statements", "resources", "deadlocks", "timeline"})
-        EXPECT_EQ(da["instances"][0][part].dump(1), dm["instances"][0][part].dump(1)) << "digest: " << part;
+    for (const char* part : {"headline", "episodes", "head_blockers", "blocked_statements", "resources", "deadlocks", "timeline"}) {
+        auto a = da["instances"][0][part], m = dm["instances"][0][part];
+        if (std::string(part) == "resources")   // objects are named from index_usage, which sim2 did not collect
+            for (auto* j : {&a, &m})
+                for (auto& e : *j) e.erase("object");
+        EXPECT_EQ(a.dump(1), m.dump(1)) << "digest: " << part;
+    }
     EXPECT_EQ(da["instances"][0]["headline"]["episodes"], 1) << da.dump().substr(0, 1000);
 
     // 4. The CLI reads the SQL Server store through the configuration.

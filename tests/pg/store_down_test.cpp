@@ -150,7 +150,7 @@ TEST(PgStoreFaults, PostgresDownForTwoMinutesLosesAndDuplicatesNothing) {
         EXPECT_EQ(stored, distinct) << "a snapshot stored twice";
         EXPECT_EQ(ok_runs, stored) << "each snapshot has its run record, once";
         EXPECT_EQ(rows, run_rows) << "each snapshot's rows are stored once";
-        EXPECT_EQ(lost, 0) << stored << " stored";
+        EXPECT_EQ(lost, 0) << stored << " stored; agent output:\n" << out;
         EXPECT_GT(stored, 0);
         std::printf("[ figures  ] %s: answered %lld, stored %lld, lost %lld, duplicated %lld\n", c.c_str(),
                     sim_counts.count(c) ? sim_counts.at(c) : 0, stored, lost, (stored - distinct) + (rows - run_rows));
