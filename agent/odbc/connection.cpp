@@ -63,6 +63,35 @@ struct DiscardSink final : ResultSink {
     void end_result(long long) override {}
 };
 
+// Every result of an executed statement, in order: result sets to sink (dropped without one), and the rows
+// affected by the statements without a result set, summed and returned. rc: what the execute returned.
+long long read_results(SQLHSTMT stmt, SQLRETURN rc, ResultSink* sink, const CallSite& s) {
+    long long affected = 0;
+    for (;;) {
+        if (rc != SQL_NO_DATA) {
+            SQLSMALLINT ncols = 0;
+            check(SQLNumResultCols(stmt, &ncols), s, "SQLNumResultCols");
+            if (ncols > 0) {
+                const std::vector<ColumnInfo> cols = describe_columns(stmt, ncols, s);
+                if (sink) sink->begin_result(cols);
+                RowReader reader(stmt, cols, s);
+                long long count = 0;
+                while (check(SQLFetch(stmt), s, "SQLFetch") != SQL_NO_DATA) {
+                    Row r = reader.read();
+                    if (sink) sink->row(std::move(r));
+                    ++count;
+                }
+                if (sink) sink->end_result(count);
+            } else {
+                SQLLEN count = 0;
+                if (SQL_SUCCEEDED(SQLRowCount(stmt, &count)) && count > 0) affected += count;
+            }
+        }
+        rc = check(SQLMoreResults(stmt), s, "SQLMoreResults");
+        if (rc == SQL_NO_DATA) return affected;
+    }
+}
+
 }  // namespace
 
 std::string with_credentials(std::string_view base, std::string_view user, std::string_view password) {
@@ -237,26 +266,7 @@ void Connection::run_statement(std::string_view sql, const std::vector<Value>& p
         binder.bind(stmt.get(), one, 0, 1, s);
     }
     std::vector<SQLWCHAR> text = to_sqlwchar(sql);
-    SQLRETURN rc = check(SQLExecDirectW(stmt.get(), text.data(), SQL_NTS), s, "SQLExecDirect");
-    for (;;) {
-        if (rc != SQL_NO_DATA) {
-            SQLSMALLINT ncols = 0;
-            check(SQLNumResultCols(stmt.get(), &ncols), s, "SQLNumResultCols");
-            if (ncols > 0) {
-                const std::vector<ColumnInfo> cols = describe_columns(stmt.get(), ncols, s);
-                sink.begin_result(cols);
-                RowReader reader(stmt.get(), cols, s);
-                long long count = 0;
-                while (check(SQLFetch(stmt.get()), s, "SQLFetch") != SQL_NO_DATA) {
-                    sink.row(reader.read());
-                    ++count;
-                }
-                sink.end_result(count);
-            }
-        }
-        rc = check(SQLMoreResults(stmt.get()), s, "SQLMoreResults");
-        if (rc == SQL_NO_DATA) break;
-    }
+    read_results(stmt.get(), check(SQLExecDirectW(stmt.get(), text.data(), SQL_NTS), s, "SQLExecDirect"), &sink, s);
 }
 
 long long Connection::execute_rows(std::string_view sql, const std::vector<Row>& rows, std::chrono::seconds timeout,
@@ -291,30 +301,7 @@ long long Connection::execute_rows(std::string_view sql, const std::vector<Row>&
         for (std::size_t first = 0; first < rows.size();) {
             const std::size_t n = ParamBinder::chunk(rows, first);
             binder.bind(stmt.get(), rows, first, n, s);
-            SQLRETURN rc = check(SQLExecute(stmt.get()), s, "SQLExecute");
-            for (;;) {
-                if (rc != SQL_NO_DATA) {
-                    SQLSMALLINT ncols = 0;
-                    check(SQLNumResultCols(stmt.get(), &ncols), s, "SQLNumResultCols");
-                    if (ncols > 0) {
-                        const std::vector<ColumnInfo> cols = describe_columns(stmt.get(), ncols, s);
-                        if (sink) sink->begin_result(cols);
-                        RowReader reader(stmt.get(), cols, s);
-                        long long count = 0;
-                        while (check(SQLFetch(stmt.get()), s, "SQLFetch") != SQL_NO_DATA) {
-                            Row r = reader.read();
-                            if (sink) sink->row(std::move(r));
-                            ++count;
-                        }
-                        if (sink) sink->end_result(count);
-                    } else {
-                        SQLLEN count = 0;
-                        if (SQL_SUCCEEDED(SQLRowCount(stmt.get(), &count)) && count > 0) affected += count;
-                    }
-                }
-                rc = check(SQLMoreResults(stmt.get()), s, "SQLMoreResults");
-                if (rc == SQL_NO_DATA) break;
-            }
+            affected += read_results(stmt.get(), check(SQLExecute(stmt.get()), s, "SQLExecute"), sink, s);
             for (std::size_t i = 0; i < n && i < binder.status().size(); ++i) {
                 if (binder.status()[i] == SQL_PARAM_ERROR)
                     throw make_error("SQLExecDirect", ctx,

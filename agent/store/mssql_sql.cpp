@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 
+#include "agent/core/time_format.h"
 #include "agent/core/tsql_quote.h"
 #include "agent/store/xe_rows.h"
 
@@ -120,6 +122,23 @@ std::vector<Statement> build() {
 }
 
 }  // namespace
+
+std::string text_of(const Value& v) {
+    if (const auto* s = std::get_if<std::string>(&v)) return *s;
+    if (const auto* t = std::get_if<Timestamp>(&v)) return format_timestamp(*t);
+    if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+    if (const auto* d = std::get_if<double>(&v)) return fmt::format("{}", *d);
+    if (const auto* d = std::get_if<Decimal>(&v)) return d->digits;
+    return {};
+}
+
+std::int64_t int_of(const Value& v) {
+    if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
+    if (const auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
+    if (const auto* s = std::get_if<std::string>(&v)) return std::strtoll(s->c_str(), nullptr, 10);
+    if (const auto* d = std::get_if<Decimal>(&v)) return std::strtoll(d->digits.c_str(), nullptr, 10);
+    return 0;
+}
 
 std::string table_name(const std::string& name) { return "dbo." + tsql::quote_identifier(name, "table name"); }
 

@@ -4,6 +4,7 @@
 // parameter.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,11 @@
 namespace dmvlog::store::mssql_sql {
 
 inline constexpr std::string_view kTag = "/* dmvlog:store */ ";
+
+// A value read from SQL Server as the store's text (times 'YYYY-MM-DD HH:MM:SS.fffffff', numbers in full) and
+// as an integer; what the stores' shared row code expects whatever type the driver returned.
+std::string text_of(const Value& v);
+std::int64_t int_of(const Value& v);
 
 // dbo.[name] with "]" doubled.
 std::string table_name(const std::string& name);

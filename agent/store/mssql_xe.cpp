@@ -31,26 +31,14 @@ Row with_event_id(std::int64_t event_id, Row row) {
 Value opt_text(const std::optional<std::string>& v) { return v ? Value(*v) : Value(); }
 Value opt_int(const std::optional<std::int64_t>& v) { return v ? Value(*v) : Value(); }
 
-std::string as_text(const Value& v) {
-    if (const auto* s = std::get_if<std::string>(&v)) return *s;
-    if (const auto* t = std::get_if<Timestamp>(&v)) return format_timestamp(*t);
-    if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
-    if (const auto* d = std::get_if<double>(&v)) return fmt::format("{}", *d);
-    if (const auto* d = std::get_if<Decimal>(&v)) return d->digits;
-    return {};
-}
+std::string as_text(const Value& v) { return mssql_sql::text_of(v); }
 
 std::optional<std::string> as_opt(const Value& v) {
     if (is_null(v)) return std::nullopt;
     return as_text(v);
 }
 
-std::int64_t as_int(const Value& v) {
-    if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
-    if (const auto* s = std::get_if<std::string>(&v)) return std::strtoll(s->c_str(), nullptr, 10);
-    if (const auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
-    return 0;
-}
+std::int64_t as_int(const Value& v) { return mssql_sql::int_of(v); }
 
 }  // namespace
 

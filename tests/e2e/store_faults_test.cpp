@@ -17,6 +17,7 @@
 #include "agent/core/time_format.h"
 #include "support/agent_process.h"
 #include "support/sim_clock.h"
+#include "support/fault_counts.h"
 #include "support/sim_process.h"
 
 namespace dmvlog::test {
@@ -70,43 +71,11 @@ private:
     sqlite3* db_ = nullptr;
 };
 
-// Collector queries the simulator answered completely (not cancelled, not dropped), by collector.
-std::map<std::string, long long> answered(const SimProcess& sim) {
-    std::map<std::string, long long> out;
-    std::istringstream log(sim.log_text());
-    for (std::string line; std::getline(log, line);) {
-        for (const auto& c : kCollectors) {
-            if (line.find("/* dmvlog:" + c + " */") == std::string::npos) continue;
-            const auto outcome = line.substr(line.rfind(" | ") + 3);
-            if (outcome.find("result set") != std::string::npos && outcome.find("cancel") == std::string::npos &&
-                outcome.find("dropped") == std::string::npos && outcome.find("error") == std::string::npos)
-                ++out[c];
-        }
-    }
-    return out;
-}
-
-bool wait_for_output(const AgentProcess& agent, const std::string& text, std::chrono::seconds limit) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-        if (agent.output().find(text) != std::string::npos) return true;
-        std::this_thread::sleep_for(50ms);
-    }
-    return false;
-}
 
 struct Tally {
     long long answered = 0, stored = 0, lost = 0, duplicated = 0;
 };
 
-// Runs the agents' shutdown cancelled (their answer may have left the simulator whole, but the agent dropped
-// it when it cancelled the query: never collected), from the agents' output.
-long long cancelled_at_stop(const std::string& outputs, const std::string& collector) {
-    long long n = 0;
-    const std::string line = "collector " + collector + ": run cancelled by the shutdown";
-    for (auto pos = outputs.find(line); pos != std::string::npos; pos = outputs.find(line, pos + 1)) ++n;
-    return n;
-}
 
 // Compares the store with what the simulator answered; returns per collector what was lost and duplicated.
 // allowance: snapshots that may be missing because a SIGKILL hit them before they reached the writer.
@@ -115,7 +84,7 @@ long long cancelled_at_stop(const std::string& outputs, const std::string& colle
 std::map<std::string, Tally> check_exactly_once(const std::string& db, const SimProcess& sim, long long allowance,
                                                 const std::string& outputs, int restarts = 0) {
     std::map<std::string, Tally> out;
-    const auto sim_counts = answered(sim);
+    const auto sim_counts = answered(sim, kCollectors);
     StoreReader s(db);
     for (const auto& c : kCollectors) {
         SCOPED_TRACE(c);

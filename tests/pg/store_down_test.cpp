@@ -16,6 +16,7 @@
 #include "agent/collect/declaration.h"
 #include "support/agent_process.h"
 #include "support/sim_clock.h"
+#include "support/fault_counts.h"
 #include "support/sim_process.h"
 
 namespace dmvlog::test {
@@ -61,37 +62,7 @@ private:
     bool ok_ = false;
 };
 
-// Collector queries the simulator answered completely, by collector (as in tests/e2e/store_faults_test.cpp).
-std::map<std::string, long long> answered(const SimProcess& sim) {
-    std::map<std::string, long long> out;
-    std::istringstream log(sim.log_text());
-    for (std::string line; std::getline(log, line);) {
-        for (const auto& c : kCollectors) {
-            if (line.find("/* dmvlog:" + c + " */") == std::string::npos) continue;
-            const auto outcome = line.substr(line.rfind(" | ") + 3);
-            if (outcome.find("result set") != std::string::npos && outcome.find("cancel") == std::string::npos &&
-                outcome.find("dropped") == std::string::npos && outcome.find("error") == std::string::npos)
-                ++out[c];
-        }
-    }
-    return out;
-}
 
-bool wait_for_output(const AgentProcess& agent, const std::string& text, std::chrono::seconds limit) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-        if (agent.output().find(text) != std::string::npos) return true;
-        std::this_thread::sleep_for(50ms);
-    }
-    return false;
-}
-
-long long cancelled_at_stop(const std::string& output, const std::string& collector) {
-    long long n = 0;
-    const std::string line = "collector " + collector + ": run cancelled by the shutdown";
-    for (auto pos = output.find(line); pos != std::string::npos; pos = output.find(line, pos + 1)) ++n;
-    return n;
-}
 
 TEST(PgStoreFaults, PostgresDownForTwoMinutesLosesAndDuplicatesNothing) {
     PrivateServer pg;
@@ -137,7 +108,7 @@ TEST(PgStoreFaults, PostgresDownForTwoMinutesLosesAndDuplicatesNothing) {
     const auto out = agent.output();
     EXPECT_NE(out.find("spool: 0 record(s) (0 bytes) waiting, 0 evicted, 0 corrupt"), std::string::npos) << out;
 
-    const auto sim_counts = answered(sim);
+    const auto sim_counts = answered(sim, kCollectors);
     for (const auto& c : kCollectors) {
         SCOPED_TRACE(c);
         const long long stored = pg.scalar("SELECT count(*) FROM snapshots WHERE collector = '" + c + "'");
