@@ -235,6 +235,9 @@ collect::RunResult XeJob::run() {
     collect::RunResult result;
     if (state_.refuse_if_disabled(result)) return result;
     const Timestamp started_at = collect::utc_now();
+    const auto now = clock_ ? clock_->now() : std::chrono::time_point_cast<sched::Duration>(std::chrono::system_clock::now());
+    const auto pass = gate_.enter(instance(), decl_.name, started_at, now, state_, result);
+    if (!pass) return result;
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed_ms = [&] {
         return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -14,6 +14,7 @@
 
 #include "agent/blocking/xe_sources.h"
 #include "agent/collect/declaration.h"
+#include "agent/collect/quarantine_gate.h"
 #include "agent/collect/job.h"
 #include "agent/collect/source.h"
 #include "agent/config/config.h"
@@ -43,6 +44,13 @@ public:
     const std::string& instance() const { return source_.instance().name; }
     bool disabled() const;
 
+    // Quarantine after an agent died while this job's query ran (collect/quarantine_gate.h), as for collector jobs.
+    void set_markers(collect::RunMarkers* markers) { gate_.set_markers(markers); }
+    void set_clock(sched::Clock* clock) { clock_ = clock; }
+    void quarantine(std::chrono::milliseconds length, std::string reason) { gate_.quarantine(length, std::move(reason)); }
+    void quarantine_over() { gate_.quarantine_over(); }
+    bool quarantined() const { return gate_.quarantined(); }
+
 private:
     // Reads the source into out (events and bookmark); returns notes for the run record.
     std::string read_event_file(collect::InstanceSource::Lease& lease, const std::string& batch, std::chrono::seconds timeout,
@@ -62,6 +70,8 @@ private:
     collect::RunState state_;
     bool rollover_logged_ = false;
     std::string last_decision_;
+    sched::Clock* clock_ = nullptr;
+    collect::QuarantineGate gate_;
 };
 
 }  // namespace dmvlog::blocking

@@ -99,91 +99,18 @@ bool CollectorJob::disabled() const { return state_.disabled(); }
 
 std::string CollectorJob::disabled_reason() const { return state_.disabled_reason(); }
 
-void CollectorJob::quarantine(std::chrono::milliseconds length, std::string reason) {
-    std::lock_guard lock(mu_);
-    quarantine_pending_ = length;
-    quarantine_reason_ = std::move(reason);
-    quarantine_record_ = true;
-}
+void CollectorJob::quarantine(std::chrono::milliseconds length, std::string reason) { gate_.quarantine(length, std::move(reason)); }
 
-void CollectorJob::quarantine_over() {
-    std::lock_guard lock(mu_);
-    quarantine_record_ = true;
-}
+void CollectorJob::quarantine_over() { gate_.quarantine_over(); }
 
-bool CollectorJob::quarantined() const {
-    std::lock_guard lock(mu_);
-    return quarantine_pending_.has_value() || quarantine_until_.has_value();
-}
-
-namespace {
-
-// Removes the marker of a running query when the run ends (whatever the way), and the quarantine record
-// of a collector whose run ended normally after a quarantine.
-class MarkerGuard {
-public:
-    MarkerGuard(RunMarkers* markers, bool written, const std::string& instance, const std::string& collector,
-                bool forget_quarantine)
-        : markers_(markers), written_(written), instance_(instance), collector_(collector), forget_(forget_quarantine) {}
-    ~MarkerGuard() {
-        if (!markers_) return;
-        if (written_) markers_->end(instance_, collector_);
-        if (forget_) markers_->forget(instance_, collector_);
-    }
-    MarkerGuard(const MarkerGuard&) = delete;
-    MarkerGuard& operator=(const MarkerGuard&) = delete;
-
-private:
-    RunMarkers* markers_;
-    bool written_;
-    const std::string& instance_;
-    const std::string& collector_;
-    bool forget_;
-};
-
-}  // namespace
+bool CollectorJob::quarantined() const { return gate_.quarantined(); }
 
 RunResult CollectorJob::run() {
     RunResult result;
     if (state_.refuse_if_disabled(result)) return result;
     const Timestamp started_at = utc_now();
-    bool forget_quarantine = false;
-    {
-        std::unique_lock lock(mu_);
-        if (quarantine_pending_) {
-            quarantine_until_ = now() + std::chrono::duration_cast<sched::Duration>(*quarantine_pending_);
-            quarantine_pending_.reset();
-            auto reason = quarantine_reason_;
-            lock.unlock();
-            state_.quarantined(reason, result, started_at);
-            return result;
-        }
-        if (quarantine_until_) {
-            if (now() < *quarantine_until_) {
-                result.status = "quarantined";
-                result.error_class = "quarantine";
-                result.error = quarantine_reason_;
-                return result;
-            }
-            quarantine_until_.reset();
-            spdlog::info("instance {}: collector {}: quarantine over, runs again", instance(), decl_.name);
-        }
-        forget_quarantine = quarantine_record_;
-        quarantine_record_ = false;
-    }
-    bool written = false;
-    if (markers_) {
-        try {
-            markers_->begin(instance(), decl_.name, format_timestamp(started_at));
-            written = true;
-        } catch (const std::exception& e) {
-            std::lock_guard lock(mu_);
-            if (!marker_failed_) spdlog::warn("instance {}: collector {}: no run marker ({}); a query that takes the agent "
-                                              "down will not be quarantined", instance(), decl_.name, e.what());
-            marker_failed_ = true;
-        }
-    }
-    MarkerGuard guard(markers_, written, instance(), decl_.name, forget_quarantine);
+    const auto pass = gate_.enter(instance(), decl_.name, started_at, now(), state_, result);
+    if (!pass) return result;
     const auto run_start = now();
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed_ms = [&] {

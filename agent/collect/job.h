@@ -17,6 +17,7 @@
 #include <string>
 
 #include "agent/collect/declaration.h"
+#include "agent/collect/quarantine_gate.h"
 #include "agent/collect/run_markers.h"
 #include "agent/collect/run_state.h"
 #include "agent/collect/source.h"
@@ -50,7 +51,7 @@ public:
     RunResult run();
     void set_clock(sched::Clock* clock) { clock_ = clock; }
     // Where the marker of a running query is kept (null: no markers).
-    void set_markers(RunMarkers* markers) { markers_ = markers; }
+    void set_markers(RunMarkers* markers) { gate_.set_markers(markers); }
     // Skips this collector for `length` of schedule time from its next run on (said and recorded then).
     void quarantine(std::chrono::milliseconds length, std::string reason);
     bool quarantined() const;
@@ -73,12 +74,7 @@ private:
     RunState state_;
     std::optional<sched::TimePoint> last_success_;    // start of the last successful run (for @since_ms)
     std::map<std::string, std::string> skipped_dbs_;  // database -> reason already logged
-    RunMarkers* markers_ = nullptr;
-    bool marker_failed_ = false;                      // a marker could not be written (said once)
-    std::optional<std::chrono::milliseconds> quarantine_pending_;
-    std::optional<sched::TimePoint> quarantine_until_;
-    std::string quarantine_reason_;
-    bool quarantine_record_ = false;                  // a quarantine record to forget after a normal run
+    QuarantineGate gate_;
 };
 
 // The current UTC time as a Timestamp (agent clock).

@@ -54,6 +54,7 @@ Service::Service(const config::Config& cfg, std::vector<CollectorDecl> decls, od
                     continue;
                 }
                 xe_jobs_.push_back(std::make_unique<blocking::XeJob>(d, cfg_.xe, *sources_.back(), *xe_store, *writer_));
+                xe_jobs_.back()->set_markers(markers_.get());
                 continue;
             }
             jobs_.push_back(std::make_unique<CollectorJob>(d, *sources_.back(), *writer_));
@@ -96,24 +97,28 @@ void Service::apply_quarantine(double scale) {
         }
         markers_->discard(m);
         bool known = false;
-        for (auto& job : jobs_) {
-            if (job->instance() != m.instance || job->decl().name != m.collector) continue;
+        auto apply = [&](auto& job) {
+            if (job->instance() != m.instance || job->decl().name != m.collector) return;
             job->quarantine(length, r.reason);
             known = true;
-        }
+        };
+        for (auto& job : jobs_) apply(job);
+        for (auto& job : xe_jobs_) apply(job);
         if (!known) markers_->forget(m.instance, m.collector);
     }
     // Quarantines that began before an earlier restart and are not over yet.
     for (const auto& r : markers_->quarantines()) {
-        for (auto& job : jobs_) {
-            if (job->instance() != r.instance || job->decl().name != r.collector || job->quarantined()) continue;
+        auto resume = [&](auto& job) {
+            if (job->instance() != r.instance || job->decl().name != r.collector || job->quarantined()) return;
             if (r.until_unix_ms <= wall_now_ms) {
                 job->quarantine_over();  // the record goes after its next normal run
-                continue;
+                return;
             }
             const auto left = milliseconds(static_cast<std::int64_t>(static_cast<double>(r.until_unix_ms - wall_now_ms) * scale));
             job->quarantine(left, r.reason);
-        }
+        };
+        for (auto& job : jobs_) resume(job);
+        for (auto& job : xe_jobs_) resume(job);
     }
 }
 
@@ -147,6 +152,7 @@ void Service::run(sched::Clock& clock, std::chrono::milliseconds drain_timeout) 
     std::vector<std::pair<JobSample, sched::Scheduler::JobId>> scheduled;
     RunObserver* observer = observer_;
     for (auto& job : xe_jobs_) {
+        job->set_clock(&clock);
         const auto& d = job->decl();
         auto splay = cfg_.agent.splay.count() > 0 ? std::chrono::duration_cast<sched::Duration>(cfg_.agent.splay)
                                                   : default_splay(d.interval);

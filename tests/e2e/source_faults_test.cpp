@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "agent/collect/declaration.h"
+#include "agent/collect/run_markers.h"
 #include "support/agent_process.h"
 #include "support/sim_process.h"
 
@@ -440,6 +441,34 @@ TEST(SourceFaults, AQueryThatHungWhenTheAgentDiedIsQuarantined) {
     EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(dir.file("state")) / "quarantine" / "sim@wait_stats"))
         << "a normal run forgets the quarantine";
     EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
+}  // namespace
+}  // namespace dmvlog::test
+
+namespace dmvlog::test {
+namespace {
+
+// The extended-event collectors are quarantined like the others: a marker left by an agent that died while
+// blocking_events read its session has it skipped after the restart (here `collect --once`), recorded once.
+TEST(SourceFaults, AnEventReadThatWasRunningWhenTheAgentDiedIsQuarantined) {
+    SimProcess sim(incident());
+    TempDir dir;
+    auto db = dir.file("dmvlog.db");
+    auto cfg = agent_config(dir, sim.port(), db, agent_section(dir, "30m"));
+    {
+        collect::RunMarkers markers(dir.file("state"));
+        markers.begin("sim", "blocking_events", "2026-12-02 10:00:00.0000000");   // as a dead agent left it
+    }
+    auto r = run_dmvlog({"collect", "--once", "--only", "blocking_events", "--config", cfg});
+    StoreReader s(db);
+    EXPECT_EQ(s.scalar("SELECT count(*) FROM collector_runs WHERE collector = 'blocking_events' AND status = 'quarantined' "
+                       "AND error LIKE 'the agent stopped while this query ran%skipped for 30m'"),
+              1)
+        << r.output;
+    EXPECT_EQ(s.scalar("SELECT count(*) FROM collector_runs WHERE collector = 'blocking_events' AND status = 'ok'"), 0) << r.output;
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir.file("state")) / "quarantine" / "sim@blocking_events"));
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(dir.file("state")) / "running" / "sim@blocking_events"));
 }
 
 }  // namespace
