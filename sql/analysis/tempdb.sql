@@ -16,5 +16,5 @@ SELECT session_id, login_name, host_name, program_name, max(net_page_count) AS p
 FROM tempdb_sessions
 WHERE instance = :instance AND collected_at >= :from AND collected_at < :to
 GROUP BY session_id, login_name, host_name, program_name
-ORDER BY peak_pages DESC
+ORDER BY peak_pages DESC, session_id, login_name, host_name, program_name
 LIMIT :top
