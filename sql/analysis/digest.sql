@@ -13,8 +13,9 @@ WHERE instance = :instance AND event_time >= :from AND event_time < :to
 ORDER BY event_time
 
 -- name: any_report
+-- The derived table has an alias and a named column: SQL Server requires both.
 SELECT count(*) FROM (
-    SELECT 1 FROM blocked_process_reports WHERE instance = :instance LIMIT 1)
+    SELECT 1 AS one FROM blocked_process_reports WHERE instance = :instance LIMIT 1) AS r
 
 -- name: xe_source
 SELECT count(*) FROM xe_bookmarks WHERE instance = :instance

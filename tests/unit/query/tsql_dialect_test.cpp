@@ -21,13 +21,13 @@ TEST(TsqlDialect, ConcatenationBecomesConcat) {
     EXPECT_EQ(to_tsql("SELECT r.a || '-' || r.b FROM r", names), "SELECT CONCAT(r.a, '-', r.b) FROM r");
 }
 
-TEST(TsqlDialect, LimitBecomesFetchOrGoesInsideExists) {
+TEST(TsqlDialect, LimitBecomesFetchOrGoesInASubquery) {
     std::vector<std::string> names;
     EXPECT_EQ(to_tsql("SELECT a FROM t ORDER BY b DESC LIMIT 1\n", names),
               "SELECT a FROM t ORDER BY b DESC\nOFFSET 0 ROWS FETCH NEXT 1 ROWS ONLY");
     EXPECT_EQ(to_tsql("SELECT a FROM t ORDER BY b LIMIT :top", names), "SELECT a FROM t ORDER BY b\nOFFSET 0 ROWS FETCH NEXT ? ROWS ONLY");
-    EXPECT_EQ(to_tsql("SELECT EXISTS (SELECT 1 FROM t WHERE i = :instance LIMIT 1)", names),
-              "SELECT EXISTS (SELECT 1 FROM t WHERE i = ?)");
+    EXPECT_EQ(to_tsql("SELECT count(*) FROM (SELECT 1 AS one FROM t WHERE i = :instance LIMIT 1) AS r", names),
+              "SELECT count(*) FROM (SELECT 1 AS one FROM t WHERE i = ?) AS r");
 }
 
 TEST(TsqlDialect, CommentsAreDropped) {
