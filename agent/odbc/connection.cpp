@@ -92,6 +92,26 @@ long long read_results(SQLHSTMT stmt, SQLRETURN rc, ResultSink* sink, const Call
     }
 }
 
+// Publishes the statement being executed for cancel() while it runs; unpublished before the statement is
+// freed (declare it after the statement's Handle).
+class Published {
+public:
+    Published(std::mutex& mu, SQLHSTMT& slot, SQLHSTMT stmt) : mu_(mu), slot_(slot) {
+        std::lock_guard lock(mu_);
+        slot_ = stmt;
+    }
+    ~Published() {
+        std::lock_guard lock(mu_);
+        slot_ = SQL_NULL_HANDLE;
+    }
+    Published(const Published&) = delete;
+    Published& operator=(const Published&) = delete;
+
+private:
+    std::mutex& mu_;
+    SQLHSTMT& slot_;
+};
+
 }  // namespace
 
 std::string with_credentials(std::string_view base, std::string_view user, std::string_view password) {
@@ -244,19 +264,7 @@ void Connection::run_statement(std::string_view sql, const std::vector<Value>& p
 
     // Publish the statement for cancel() for the duration of the run; unpublished before it is freed
     // (the guard is destroyed before stmt).
-    struct Running {
-        Connection& c;
-        Running(Connection& conn, SQLHSTMT h) : c(conn) {
-            std::lock_guard lock(c.running_mutex_);
-            c.running_ = h;
-        }
-        ~Running() {
-            std::lock_guard lock(c.running_mutex_);
-            c.running_ = SQL_NULL_HANDLE;
-        }
-        Running(const Running&) = delete;
-        Running& operator=(const Running&) = delete;
-    } running(*this, stmt.get());
+    Published running(running_mutex_, running_, stmt.get());
 
     // Bound parameters: their buffers live until the statement has run.
     ParamBinder binder;
@@ -280,19 +288,7 @@ long long Connection::execute_rows(std::string_view sql, const std::vector<Row>&
         if (timeout.count() > 0)
             check(SQLSetStmtAttr(stmt.get(), SQL_ATTR_QUERY_TIMEOUT, integer_attribute(timeout.count()), 0), s,
                   "SQLSetStmtAttr(SQL_ATTR_QUERY_TIMEOUT)");
-        struct Running {
-            Connection& c;
-            Running(Connection& conn, SQLHSTMT h) : c(conn) {
-                std::lock_guard lock(c.running_mutex_);
-                c.running_ = h;
-            }
-            ~Running() {
-                std::lock_guard lock(c.running_mutex_);
-                c.running_ = SQL_NULL_HANDLE;
-            }
-            Running(const Running&) = delete;
-            Running& operator=(const Running&) = delete;
-        } running(*this, stmt.get());
+        Published running(running_mutex_, running_, stmt.get());
         // Prepared once: FreeTDS sends sp_prepare, then each array as one message of sp_execute calls (one
         // plan on the server; SQLExecDirect would send every row as a statement of literals instead).
         std::vector<SQLWCHAR> text = to_sqlwchar(sql);

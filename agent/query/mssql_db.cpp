@@ -40,12 +40,8 @@ public:
         text_.assign(current_->size(), std::string());
         for (std::size_t i = 0; i < current_->size(); ++i) {
             const Value& v = (*current_)[i];
-            if (const auto* s = std::get_if<std::string>(&v)) text_[i] = *s;
-            else if (const auto* t = std::get_if<Timestamp>(&v)) text_[i] = format_timestamp(*t);
-            else if (const auto* n = std::get_if<std::int64_t>(&v)) text_[i] = std::to_string(*n);
-            else if (const auto* d = std::get_if<double>(&v)) text_[i] = fmt::format("{}", *d);
-            else if (const auto* dec = std::get_if<Decimal>(&v)) text_[i] = dec->digits;
-            else if (const auto* b = std::get_if<Bytes>(&v)) text_[i].assign(b->begin(), b->end());
+            if (const auto* b = std::get_if<Bytes>(&v)) text_[i].assign(b->begin(), b->end());
+            else text_[i] = store::mssql_sql::text_of(v);
         }
         return true;
     }
@@ -102,21 +98,9 @@ private:
 
 }  // namespace
 
-MssqlDb::MssqlDb(const store::MssqlOptions& options) : options_(options), conn_(env_, "store sqlserver") {
-    odbc::SecuredConnection secured;
-    try {
-        secured = odbc::secure_connection(options.connection, options.tls, "(store)");
-        if (!secured.freetds_section.empty()) odbc::install_freetds_conf({secured.freetds_section});
-    } catch (const std::exception& e) {
-        throw std::runtime_error(fmt::format("store sqlserver: {}", e.what()));
-    }
-    std::string cs = secured.connection_string;
-    if (!odbc::connection_attribute(cs, "APP")) cs += (cs.empty() ? "" : ";") + std::string("APP=dmvlog-query");
-    try {
-        conn_.connect(cs, options.user, options.password, options.login_timeout);
-    } catch (const std::exception& e) {
-        throw std::runtime_error(fmt::format("store sqlserver: cannot connect: {}", e.what()));
-    }
+MssqlDb::MssqlDb(const store::MssqlOptions& options)
+    : options_(options), conn_(env_, "store " + store::mssql_where(options.connection)) {
+    store::connect_store(conn_, options, store::mssql_where(options.connection), "dmvlog-query");
 }
 
 MssqlDb::~MssqlDb() = default;

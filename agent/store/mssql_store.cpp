@@ -41,33 +41,33 @@ std::string server_of(const std::string& cs) {
 
 }  // namespace
 
-MssqlStore::MssqlStore(const MssqlOptions& options)
-    : options_(options), where_("sqlserver " + server_of(options.connection)), conn_(env_, "store " + where_) {
+std::string mssql_where(const std::string& connection) { return "sqlserver " + server_of(connection); }
+
+void connect_store(odbc::Connection& conn, const MssqlOptions& options, const std::string& where, std::string_view app) {
     odbc::SecuredConnection secured;
     try {
         secured = odbc::secure_connection(options.connection, options.tls, "(store)");
-    } catch (const std::invalid_argument& e) {
-        throw StoreError(fmt::format("store {}: {}", where_, e.what()));
+        if (!secured.freetds_section.empty()) odbc::install_freetds_conf({secured.freetds_section});
+    } catch (const std::exception& e) {
+        throw StoreError(fmt::format("store {}: {}", where, e.what()));
     }
-    if (!secured.freetds_section.empty()) {
-        try {
-            odbc::install_freetds_conf({secured.freetds_section});
-        } catch (const std::exception& e) {
-            throw StoreError(fmt::format("store {}: {}", where_, e.what()));
-        }
-    }
-    for (const auto& w : secured.warnings) spdlog::warn("store {}: {}", where_, w);
+    for (const auto& w : secured.warnings) spdlog::warn("store {}: {}", where, w);
     std::string cs = secured.connection_string;
-    if (!odbc::connection_attribute(cs, "APP")) cs += (cs.empty() ? "" : ";") + std::string("APP=dmvlog-store");
+    if (!odbc::connection_attribute(cs, "APP")) cs += (cs.empty() ? "" : ";") + std::string("APP=") + std::string(app);
     try {
-        conn_.connect(cs, options.user, options.password, options.login_timeout);
+        conn.connect(cs, options.user, options.password, options.login_timeout);
         // Errors end the statement and roll back the transaction (no half-written snapshot), and a store in
         // another language or date format reads the times the same way.
-        conn_.execute(std::string(sql::kTag) + "SET XACT_ABORT ON; SET LOCK_TIMEOUT 30000; SET DATEFORMAT ymd;");
+        conn.execute(std::string(sql::kTag) + "SET XACT_ABORT ON; SET LOCK_TIMEOUT 30000; SET DATEFORMAT ymd;");
     } catch (const odbc::Error& e) {
         std::string hint = odbc::tls_failure_hint(e.what(), secured, options.tls);
-        throw StoreError(fmt::format("store {}: cannot connect: {}{}", where_, e.what(), hint.empty() ? "" : " (" + hint + ")"));
+        throw StoreError(fmt::format("store {}: cannot connect: {}{}", where, e.what(), hint.empty() ? "" : " (" + hint + ")"));
     }
+}
+
+MssqlStore::MssqlStore(const MssqlOptions& options)
+    : options_(options), where_(mssql_where(options.connection)), conn_(env_, "store " + where_) {
+    connect_store(conn_, options, where_, "dmvlog-store");
 }
 
 MssqlStore::~MssqlStore() = default;

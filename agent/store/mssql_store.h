@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 
 #include "agent/odbc/connection.h"
@@ -31,6 +32,14 @@ struct MssqlOptions {
     std::chrono::seconds login_timeout{10};
     std::chrono::seconds query_timeout{60};  // every statement; a hung store fails the write (spooled)
 };
+
+// "sqlserver SERVER,PORT/DATABASE" of a connection string, for messages (never the password).
+std::string mssql_where(const std::string& connection);
+
+// Connects conn as the SQL Server store does, for writing or reading: encryption and the certificate check as
+// configured (a private freetds.conf section), APP=app, and the store's session options; the configuration's
+// warnings (encryption off) are logged. Throws StoreError naming where.
+void connect_store(odbc::Connection& conn, const MssqlOptions& options, const std::string& where, std::string_view app);
 
 class MssqlStore final : public Store, public XeStore {
 public:
