@@ -34,6 +34,7 @@
 #include "support/agent_process.h"
 #include "support/sim_clock.h"
 #include "support/sim_process.h"
+#include "support/store_compare.h"
 
 namespace dmvlog::test {
 namespace {
@@ -72,28 +73,6 @@ std::multiset<std::string> lines(query::Db& db, const std::string& sql) {
         out.insert(line);
     }
     return out;
-}
-
-// "" when equal, else what differs.
-std::string difference(const std::multiset<std::string>& a, const std::multiset<std::string>& b) {
-    std::vector<std::string> only_a, only_b;
-    std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only_a));
-    std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(only_b));
-    if (only_a.empty() && only_b.empty()) return "";
-    return std::to_string(a.size()) + " rows in SQLite, " + std::to_string(b.size()) + " in SQL Server; only in SQLite: " +
-           (only_a.empty() ? "-" : only_a.front()) + " (" + std::to_string(only_a.size()) + "); only in SQL Server: " +
-           (only_b.empty() ? "-" : only_b.front()) + " (" + std::to_string(only_b.size()) + ")";
-}
-
-std::string first_difference(const std::string& a, const std::string& b) {
-    std::istringstream sa(a), sb(b);
-    std::string la, lb;
-    for (int n = 1;; ++n) {
-        const bool ea = !std::getline(sa, la), eb = !std::getline(sb, lb);
-        if (ea && eb) return "(same)";
-        if (ea || eb || la != lb)
-            return "line " + std::to_string(n) + ":\n  sqlite:    " + (ea ? "<end>" : la) + "\n  sqlserver: " + (eb ? "<end>" : lb);
-    }
 }
 
 std::int64_t scalar(query::Db& db, const std::string& sql) {
@@ -220,23 +199,10 @@ TEST(MssqlStore, SameRowsAndAnswersAsSqliteOnTheIncident) {
 
     // The extended events: the same rows as in SQLite.
     ASSERT_GT(scalar(sq, "SELECT count(*) FROM xe_events"), 100);
-    const std::vector<std::string> same = {
-        "SELECT source, event_name, event_time, file_name, file_offset, content_hash, parse_error FROM xe_events",
-        "SELECT event_time, monitor_loop, blocked_spid, blocked_ecid, blocking_spid, wait_resource, wait_resource_type, "
-        "blocked_login, blocking_login, blocking_host, blocked_last_tran_started, blocked_input_buffer_hash, head_blocker "
-        "FROM blocked_process_reports",
-        "SELECT event_time, victims, victim_spids, process_count, resource_count FROM deadlocks",
-        "SELECT event_time, process_id, victim, spid, login, input_buffer_hash FROM deadlock_processes",
-        "SELECT event_time, resource_type, object_name, owners, waiters FROM deadlock_resources",
-        "SELECT head_spid, head_login, head_host, head_app, head_input_buffer_hash, start_time, end_time, reports, "
-        "monitor_passes, sessions_blocked, max_sessions_blocked, max_wait_ms, resources FROM blocking_episodes",
-        "SELECT source, file_name, file_offset, events_read, possible_losses FROM xe_bookmarks",
-        "SELECT hash, text FROM sql_text WHERE hash IN (SELECT blocked_input_buffer_hash FROM blocked_process_reports)",
-    };
-    for (const auto& sql : same) {
+    for (const auto& sql : xe_comparison_queries()) {
         const auto a = lines(sq, sql), b = lines(ms, sql);
         EXPECT_FALSE(a.empty()) << sql;
-        EXPECT_EQ(difference(a, b), "") << sql;
+        EXPECT_EQ(difference(a, b, "SQLite", "SQL Server"), "") << sql;
     }
 
     // 2. The SQLite store copied in through MssqlStore::write, twice: the second copy writes nothing.
@@ -258,7 +224,7 @@ TEST(MssqlStore, SameRowsAndAnswersAsSqliteOnTheIncident) {
         if (!sq.has_table(t.name)) continue;
         const std::string sql = "SELECT * FROM " + t.name + " WHERE instance = 'sim'";
         const auto a = lines(sq, sql), b = lines(ms, sql);
-        EXPECT_EQ(difference(a, b), "") << t.name;
+        EXPECT_EQ(difference(a, b, "SQLite", "SQL Server"), "") << t.name;
         tables += a.empty() ? 0 : 1;
     }
     EXPECT_GT(tables, 15);
@@ -286,7 +252,7 @@ TEST(MssqlStore, SameRowsAndAnswersAsSqliteOnTheIncident) {
         }
         auto a = query::render(query::run_question(&sq, q.name, o), query::Format::json, zone, 0);
         auto b = query::render(query::run_question(&ms, q.name, o), query::Format::json, zone, 0);
-        EXPECT_TRUE(a == b) << q.name << ": " << first_difference(a, b);
+        EXPECT_TRUE(a == b) << q.name << ": " << first_difference(a, b, "sqlserver");
         ++compared;
     }
     EXPECT_EQ(compared, static_cast<int>(query::questions().size()));

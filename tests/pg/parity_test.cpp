@@ -30,6 +30,7 @@
 #include "pg_conninfo.h"
 #include "support/sim_clock.h"
 #include "support/sim_process.h"
+#include "support/store_compare.h"
 
 namespace dmvlog::test {
 namespace {
@@ -49,17 +50,6 @@ void exec(PGconn* c, const std::string& sql) {
     std::string msg = PQresultErrorMessage(r);
     PQclear(r);
     ASSERT_TRUE(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) << sql << ": " << msg;
-}
-
-// The first line where two renderings differ, with its neighbours, for a readable failure.
-std::string first_difference(const std::string& a, const std::string& b) {
-    std::istringstream sa(a), sb(b);
-    std::string la, lb;
-    for (int n = 1;; ++n) {
-        const bool ea = !std::getline(sa, la), eb = !std::getline(sb, lb);
-        if (ea && eb) return "(same)";
-        if (ea || eb || la != lb) return "line " + std::to_string(n) + ":\n  sqlite:   " + (ea ? "<end>" : la) + "\n  postgres: " + (eb ? "<end>" : lb);
-    }
 }
 
 long long pg_scalar(PGconn* c, const std::string& sql) {
@@ -236,7 +226,7 @@ TEST(PgStore, SameAnswersAsSqliteOnTheIncident) {
         }
         auto a = query::render(query::run_question(&sqlite_db, q.name, o), query::Format::json, zone, 0);
         auto b = query::render(query::run_question(&pg_db, q.name, o), query::Format::json, zone, 0);
-        EXPECT_TRUE(a == b) << q.name << ": " << first_difference(a, b);
+        EXPECT_TRUE(a == b) << q.name << ": " << first_difference(a, b, "postgres");
         EXPECT_GT(a.size(), 100u) << q.name;
         ++compared;
     }
@@ -248,7 +238,7 @@ TEST(PgStore, SameAnswersAsSqliteOnTheIncident) {
     dopt.now = start;
     auto da = digest::render_json(digest::build(&sqlite_db, dopt), zone);
     auto dbj = digest::render_json(digest::build(&pg_db, dopt), zone);
-    EXPECT_TRUE(da == dbj) << "digest: " << first_difference(da, dbj);
+    EXPECT_TRUE(da == dbj) << "digest: " << first_difference(da, dbj, "postgres");
     EXPECT_EQ(json::parse(da)["instances"][0]["headline"]["episodes"], 1) << da.substr(0, 2000);
 
     // 3b. The views: the same ones on both stores, with the same columns and rows.
@@ -260,7 +250,7 @@ TEST(PgStore, SameAnswersAsSqliteOnTheIncident) {
         int columns = 0;
         const auto b = pg_view_rows(to.handle(), v, &columns);
         const auto a = sqlite_view_rows(ro.handle(), v, columns);
-        EXPECT_TRUE(a == b) << v << ": " << first_difference(a, b);
+        EXPECT_TRUE(a == b) << v << ": " << first_difference(a, b, "postgres");
         const auto rows = std::count(a.begin(), a.end(), '\n') - 1;
         EXPECT_GT(rows, 10) << v << " has rows on the incident";
         std::printf("[ pg ] view %s: %ld rows compared\n", v.c_str(), static_cast<long>(rows));

@@ -23,6 +23,7 @@
 #include "support/agent_process.h"
 #include "support/sim_clock.h"
 #include "support/sim_process.h"
+#include "support/store_compare.h"
 
 namespace dmvlog::test {
 namespace {
@@ -110,29 +111,10 @@ TEST(PgXe, TheSameBlockingAndDeadlocksAsSqlite) {
     StoreReader s(db);
     query::PgDb pg(conninfo);
     ASSERT_GT(s.scalar("SELECT count(*) FROM xe_events"), 100);
-    const std::vector<std::string> same = {
-        "SELECT source, event_name, event_time, file_name, file_offset, content_hash, parse_error FROM xe_events",
-        "SELECT event_time, monitor_loop, blocked_spid, blocked_ecid, blocking_spid, wait_resource, wait_resource_type, "
-        "blocked_login, blocking_login, blocking_host, blocked_last_tran_started, blocked_input_buffer_hash, head_blocker "
-        "FROM blocked_process_reports",
-        "SELECT event_time, victims, victim_spids, process_count, resource_count FROM deadlocks",
-        "SELECT event_time, process_id, victim, spid, login, input_buffer_hash FROM deadlock_processes",
-        "SELECT event_time, resource_type, object_name, owners, waiters FROM deadlock_resources",
-        "SELECT head_spid, head_login, head_host, head_app, head_input_buffer_hash, start_time, end_time, reports, "
-        "monitor_passes, sessions_blocked, max_sessions_blocked, max_wait_ms, resources FROM blocking_episodes",
-        "SELECT source, file_name, file_offset, events_read, possible_losses FROM xe_bookmarks",
-        "SELECT hash, text FROM sql_text WHERE hash IN (SELECT blocked_input_buffer_hash FROM blocked_process_reports)",
-    };
-    for (const auto& sql : same) {
+    for (const auto& sql : xe_comparison_queries()) {
         const auto a = sqlite_lines(s, sql), b = pg_lines(pg, sql);
         EXPECT_FALSE(a.empty()) << sql;
-        std::vector<std::string> only_a, only_b;
-        std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only_a));
-        std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(only_b));
-        EXPECT_TRUE(only_a.empty() && only_b.empty())
-            << sql << "\n" << a.size() << " rows in SQLite, " << b.size() << " in PostgreSQL; only in SQLite: "
-            << (only_a.empty() ? "-" : only_a.front()) << " (" << only_a.size() << "); only in PostgreSQL: "
-            << (only_b.empty() ? "-" : only_b.front()) << " (" << only_b.size() << ")";
+        EXPECT_EQ(difference(a, b, "SQLite", "PostgreSQL"), "") << sql;
     }
     auto pg_count = [&](const std::string& sql) {
         query::Stmt st(&pg, sql);
