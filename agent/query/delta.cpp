@@ -64,6 +64,35 @@ void LifetimeDeltas::observe(std::uint64_t key, std::int64_t at, std::int64_t cr
     if (l.info.text_hash == 0) l.info.text_hash = info.text_hash;
 }
 
+void LifetimeDeltas::merge(LifetimeDeltas&& other) {
+    if (lifetimes_.empty()) {
+        lifetimes_ = std::move(other.lifetimes_);
+        return;
+    }
+    lifetimes_.reserve(lifetimes_.size() + other.lifetimes_.size());
+    for (auto& [key, o] : other.lifetimes_) {
+        auto [it, fresh] = lifetimes_.try_emplace(key, std::move(o));
+        if (fresh) continue;
+        Lifetime& l = it->second;
+        l.observations += o.observations;
+        if (o.first_at < l.first_at) {
+            l.first_at = o.first_at;
+            l.first = o.first;
+        }
+        if (o.last_at >= l.last_at) {
+            l.last_at = o.last_at;
+            l.last = o.last;
+            if (o.info.text_hash != 0) l.info.text_hash = o.info.text_hash;
+        }
+        if (l.info.text_hash == 0) l.info.text_hash = o.info.text_hash;
+        if (o.baseline_at && (!l.baseline_at || *o.baseline_at > *l.baseline_at)) {
+            l.baseline_at = o.baseline_at;
+            l.baseline = o.baseline;
+        }
+    }
+    other.lifetimes_.clear();
+}
+
 bool LifetimeDeltas::wants_baseline(std::uint64_t key) const {
     auto it = lifetimes_.find(key);
     return it != lifetimes_.end() && it->second.creation < from_ && !it->second.baseline_at;

@@ -73,6 +73,9 @@ public:
     void baseline(std::uint64_t key, std::int64_t at, const Metrics& values);
     // Whether the lifetime was created before the window and still lacks a baseline.
     bool wants_baseline(std::uint64_t key) const;
+    // Takes in the observations another LifetimeDeltas of the same window gathered (a part of the rows read
+    // on another connection): the same result as if this one had observed them. Baselines included.
+    void merge(LifetimeDeltas&& other);
 
     struct Delta {
         Metrics values{};

@@ -1,5 +1,7 @@
 #include "agent/query/open.h"
 
+#include <sqlite3.h>
+
 #include <filesystem>
 
 #include "agent/query/mssql_db.h"
@@ -17,6 +19,12 @@ class SqliteReader : public SqliteDb {
 public:
     explicit SqliteReader(std::unique_ptr<store::SqliteStore> st) : SqliteDb(st->handle()), store_(std::move(st)) {
         tune_for_reading(handle());
+    }
+    std::unique_ptr<Db> another() override {
+        const char* path = sqlite3_db_filename(handle(), "main");
+        if (!path || !*path) return nullptr;
+        return std::make_unique<SqliteReader>(
+            std::make_unique<store::SqliteStore>(path, std::chrono::milliseconds(5000), true));
     }
 
 private:

@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <fmt/format.h>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "agent/core/time_format.h"
@@ -133,25 +136,58 @@ struct PlanScan {
     std::string baseline_note;
 };
 
+// Windows from this long are read in two halves at once where the store allows it (Db::another).
+constexpr std::int64_t kSplitScanTicks = 2 * 60 * 60 * kTicksPerSecond;
+
 // All snapshots: the window's rows from both tables, then the baselines (docs/analysis.md).
 PlanScan scan_all_snapshots(Ctx& c) {
     const auto& w = c.o.window;
     PlanScan ps{LifetimeDeltas(w.from, w.to)};
     auto& d = ps.deltas;
-    auto observe = [&](std::uint64_t key, std::int64_t at, std::int64_t creation, const Metrics& m, Stmt& s) {
-        if (Lifetime* l = d.find(key)) {
-            LifetimeDeltas::update(*l, at, m);
-            if (l->info.text_hash == 0 && !s.null(8)) l->info.text_hash = s.i64(8);
-        } else {
-            d.observe(key, at, creation, m, plan_info(s));
-        }
-        if (at <= w.from) d.baseline(key, at, m);
+    auto observer = [&](LifetimeDeltas& into) {
+        return [&](std::uint64_t key, std::int64_t at, std::int64_t creation, const Metrics& m, Stmt& s) {
+            if (Lifetime* l = into.find(key)) {
+                LifetimeDeltas::update(*l, at, m);
+                if (l->info.text_hash == 0 && !s.null(8)) l->info.text_hash = s.i64(8);
+            } else {
+                into.observe(key, at, creation, m, plan_info(s));
+            }
+            if (at <= w.from) into.baseline(key, at, m);
+        };
     };
+    auto observe = observer(d);
     const bool has_full = has_table(c.db, "query_stats_full");
-    {
-        Stmt s(c.db, analysis_sql("top_queries", "rows"));
-        s.bind(":instance", c.instance).bind(":from", c.from).bind(":to", c.to);
-        scan_plan_rows(s, observe);
+    auto scan_rows = [&](Db* db, const std::string& from, const std::string& to, LifetimeDeltas& into) {
+        Stmt s(db, analysis_sql("top_queries", "rows"));
+        s.bind(":instance", c.instance).bind(":from", from).bind(":to", to);
+        scan_plan_rows(s, observer(into));
+    };
+    // The minute collector's rows are most of the work. A long window on a store read in this process (SQLite)
+    // is read in two halves at once, the later one on a second connection and thread; the halves' lifetimes
+    // are merged, which gives what one pass gives (LifetimeDeltas::merge).
+    std::unique_ptr<Db> second = w.to - w.from >= kSplitScanTicks ? c.db->another() : nullptr;
+    if (second) {
+        const std::string mid = store_text(w.from + (w.to - w.from) / 2);
+        LifetimeDeltas later(w.from, w.to);
+        std::exception_ptr failed;
+        std::thread t([&] {
+            try {
+                scan_rows(second.get(), mid, c.to, later);
+            } catch (...) {
+                failed = std::current_exception();
+            }
+        });
+        try {
+            scan_rows(c.db, c.from, mid, d);
+        } catch (...) {
+            t.join();
+            throw;
+        }
+        t.join();
+        if (failed) std::rethrow_exception(failed);
+        d.merge(std::move(later));
+    } else {
+        scan_rows(c.db, c.from, c.to, d);
     }
     if (has_full) {
         Stmt s(c.db, analysis_sql("top_queries", "rows_full"));

@@ -55,6 +55,9 @@ public:
     // True when the store has this table or view.
     virtual bool has_table(const std::string& table) = 0;
     virtual std::string dialect() const = 0;    // "sqlite", "postgres"
+    // A second, independent read connection to the same store, for reading part of a long window on another
+    // thread; nullptr where that does not pay (the server does the work) or is not possible.
+    virtual std::unique_ptr<Db> another() { return nullptr; }
 };
 
 // SQLite: a Db over an open connection (not owned).

@@ -21,6 +21,7 @@
 
 #include "agent/collect/declaration.h"
 #include "agent/core/time_format.h"
+#include "agent/query/open.h"
 #include "agent/query/questions.h"
 #include "agent/query/sql.h"
 #include "agent/store/sqlite_store.h"
@@ -328,9 +329,10 @@ int main(int argc, char** argv) {
             generate_requests(w, day0, req_rows);
             std::fprintf(stderr, "generated in %.1f s\n", seconds_since(t0));
         }
-        store::SqliteStore st(path, std::chrono::milliseconds(5000), true);
-        sqlite3* db = st.handle();
-        query::tune_for_reading(db);  // as `dmvlog query` does
+        // opened as `dmvlog query` opens it (read-only, the reading settings; a long window of top-queries is
+        // read in two halves on two connections); the bare scan runs on the same connection
+        auto reader = query::open_reader("sqlite:" + path);
+        sqlite3* db = dynamic_cast<query::SqliteDb&>(*reader).handle();
         std::printf("store: %s, %.1f MiB\n", path.c_str(), static_cast<double>(fs::file_size(path)) / 1048576.0);
 
         struct Case {
@@ -347,7 +349,7 @@ int main(int argc, char** argv) {
         bool ok = true;
         for (const auto& c : cases) {
             const std::string from = query::store_text(c.from), to = query::store_text(c.to);
-            double best_bare = 1e9, best_q = 1e9;
+            double best_bare = 1e9, best_q = 1e9, best_one = 1e9;
             long long rows = 0;
             std::size_t out_rows = 0;
             bare_scan(db, c.sqls, from, to);  // warm the page cache
@@ -360,15 +362,24 @@ int main(int argc, char** argv) {
                 o.window.to = c.to;
                 o.instances = {"bench1"};
                 auto t1 = Clock::now();
-                auto rep = query::run_question(db, c.question, o);
+                auto rep = query::run_question(reader.get(), c.question, o);
                 best_q = std::min(best_q, seconds_since(t1));
                 out_rows = rep.tables.empty() ? 0 : rep.tables.front().rows.size();
+                auto t2 = Clock::now();   // the same question on one connection only (one pass, one core)
+                auto one = query::run_question(db, c.question, o);
+                best_one = std::min(best_one, seconds_since(t2));
+                if (one.tables.empty() || rep.tables.empty() || one.tables.front().rows != rep.tables.front().rows) {
+                    std::fprintf(stderr, "%s: one connection and two give different answers\n", c.question);
+                    ok = false;
+                }
             }
             const double ratio = best_q / best_bare;
             const bool pass = ratio <= 2.0 && best_q < 2.0;
             ok = ok && pass;
-            std::printf("%-12s rows scanned %9lld  bare scan %.3f s  question %.3f s  ratio %.2f  (%zu result rows)  %s\n",
-                        c.question, rows, best_bare, best_q, ratio, out_rows, pass ? "ok" : "OVER TARGET");
+            std::printf("%-12s rows scanned %9lld  bare scan %.3f s  question %.3f s  ratio %.2f  (%zu result rows)  %s"
+                        "  [one connection: %.3f s, ratio %.2f]\n",
+                        c.question, rows, best_bare, best_q, ratio, out_rows, pass ? "ok" : "OVER TARGET", best_one,
+                        best_one / best_bare);
         }
         std::printf("target: question <= 2x bare scan and < 2 s; best of %d runs each\n", runs);
         if (!keep) fs::remove_all(dir);

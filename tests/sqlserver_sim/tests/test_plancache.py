@@ -178,6 +178,41 @@ class LifetimeTest(unittest.TestCase):
         seen = set().union(*snapshots)
         self.assertLess(len(seen), c["created"] / 2)
 
+    def test_with_evict_idle_a_plan_goes_only_after_that_long_unused(self):
+        idle = 90
+
+        def evictions(cfg):
+            _, pc = make(queries=400, cache_cfg=dict({"warm_start": False, "lifetime_median_s": 60,
+                                                      "recompile_per_hour": 0}, **cfg),
+                         cat_cfg={"background_exec_per_s": 80})
+            live, gaps = {}, []      # plan lifetime -> its last execution; for each eviction: now - last use
+            t = T0
+            for _ in range(360):     # an hour in 10 s steps
+                pc.advance(t, t + 10 * SEC)
+                t += 10 * SEC
+                now = {}
+                for r in pc.query_stats_rows():
+                    k = (r["plan_handle"], r["creation_time"])
+                    now[k] = max(now.get(k, r["last_execution_time"]), r["last_execution_time"])
+                for k, last in live.items():
+                    if k not in now:
+                        gaps.append((t - last).total_seconds())
+                live = now
+            return pc, gaps
+
+        pc, gaps = evictions({"evict_idle_s": idle})
+        self.assertGreater(len(gaps), 100)
+        # SQL Server's clock: a plan in use is not evicted; it goes after idle seconds without an execution
+        # (seen here from 10 s steps, so the gap to the step after the eviction is at least that long)
+        self.assertGreaterEqual(min(gaps), idle)
+        # background executions stopped at the end of the drawn lifetime: the truth is what the rows held
+        self.assertTrue(pc.truth(T0, T0 + 60 * MIN))
+        # without it, plans are evicted in the middle of use (the pessimistic model)
+        _, gaps0 = evictions({})
+        self.assertGreater(len(gaps0), 100)
+        self.assertLess(min(gaps0), idle)
+        self.assertGreater(sum(1 for g in gaps0 if g < 20), len(gaps0) / 10)
+
     def test_recompile_starts_counters_over(self):
         _, pc = make(queries=100, cache_cfg={"recompile_per_hour": 30, "lifetime_median_s": 1e9, "keep_ended": True})
         run(pc, T0, 60)

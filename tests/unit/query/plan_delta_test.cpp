@@ -2,6 +2,7 @@
 #include "tests/unit/query/fixture.h"
 
 #include "agent/query/delta.h"
+#include "agent/query/open.h"
 #include "agent/query/sql.h"
 
 namespace dmvlog::query::testing {
@@ -115,6 +116,34 @@ TEST_F(PlanDeltaTest, ARecompiledPlanWithTheSameHandleIsANewLifetime) {
     auto r = ask("top-queries", "2026-03-10 10:00:00", "2026-03-10 11:00:00");
     EXPECT_DOUBLE_EQ(cpu_ms(r, 1), 90.0);
     EXPECT_EQ(quality(r, 1), "exact");
+}
+
+TEST_F(PlanDeltaTest, ALongWindowReadInTwoHalvesOnTwoConnectionsGivesTheSameAnswer) {
+    // Three hours: plan 1 created before the window and seen in both halves; plan 2 lives across the middle
+    // (10:30) and is evicted; plan 3 only in the later half; plan 4 only before the window and in the first
+    // half (query hash 9 with plan 2: two lifetimes summed across the halves).
+    minutes("2026-03-10 08", {{50, {qs(1, "2026-03-10 07:00:00", 10, 1'000'000), qs(4, "2026-03-10 08:10:00", 1, 10'000, 9)}}});
+    minutes("2026-03-10 09", {{5, {qs(1, "2026-03-10 07:00:00", 12, 1'300'000)}},
+                              {40, {qs(2, "2026-03-10 09:35:00", 3, 30'000, 9), qs(4, "2026-03-10 08:10:00", 4, 70'000, 9)}}});
+    minutes("2026-03-10 10", {{20, {qs(2, "2026-03-10 09:35:00", 5, 60'000, 9)}},
+                              {45, {qs(2, "2026-03-10 09:35:00", 8, 99'000, 9), qs(3, "2026-03-10 10:44:00", 1, 5'000)}}});
+    minutes("2026-03-10 11", {{30, {qs(1, "2026-03-10 07:00:00", 20, 2'900'000), qs(3, "2026-03-10 10:44:00", 6, 35'000)}}});
+    Options o;
+    o.top = 0;
+    o.window.from = ticks("2026-03-10 09:00:00");
+    o.window.to = ticks("2026-03-10 12:00:00");
+    auto one = run_question(store->handle(), "top-queries", o);   // one connection: one pass
+    auto reader = open_reader("sqlite:" + (dir / "store.db").string());
+    ASSERT_NE(reader->another(), nullptr);                         // a file store can be read on two connections
+    auto two = run_question(reader.get(), "top-queries", o);
+    const auto& a = table(one, "top_queries");
+    const auto& b = table(two, "top_queries");
+    ASSERT_EQ(a.rows.size(), 3u);
+    EXPECT_EQ(a.rows, b.rows);
+    EXPECT_DOUBLE_EQ(cpu_ms(two, 1), 1'900.0);     // 2.9 s at 11:30 minus 1.0 s at 08:50 (the baseline)
+    EXPECT_DOUBLE_EQ(cpu_ms(two, 9), 99.0 + 60.0); // plan 2 whole (created inside), plan 4: 70 - 10
+    EXPECT_DOUBLE_EQ(cpu_ms(two, 3), 35.0);
+    EXPECT_EQ(lifetimes(two, 9), 2);
 }
 
 TEST_F(PlanDeltaTest, TheWindowIsHalfOpen) {

@@ -5,7 +5,13 @@ of the plan is one *entry* (a row of dm_exec_query_stats), identified by (sql_ha
 statement_start_offset, statement_end_offset, creation_time). An entry's counters only grow during its
 lifetime. A lifetime ends when
   - the plan is evicted (all its statements go; the batch's next execution compiles a new plan: new
-    cached_time and creation_time, counters from zero),
+    cached_time and creation_time, counters from zero). SQL Server evicts under memory pressure by cost, with
+    a clock: each round halves an entry's current cost and removes the entries at zero, and every use resets
+    the cost, so an entry in use is not evicted. With evict_idle_s > 0 the model follows that: at the end of
+    its drawn lifetime the batch stops being executed (the workload moved on), and the plan is evicted only
+    after evict_idle_s without any execution (a foreground execution in between postpones it). With 0 (the
+    default of the model) the plan is evicted at the end of its lifetime, even in the middle of use: the
+    pessimistic case, kept for tests of the analysis,
   - the statement recompiles (statement-level: creation_time = recompile time, plan_generation_num + 1,
     counters from zero; the plan and its cached_time stay),
   - the server restarts (restart(): the cache is empty).
@@ -33,6 +39,7 @@ cfg keys (all optional):
   lifetime_sigma         lognormal sigma of lifetimes (1.0)
   hot_lifetime_factor    how much longer hot plans live: lifetime x clamp(sqrt(executions per minute), 1/f, f) (10)
   recompile_per_hour     statement recompiles per plan per hour (0.05; x20 for heavy reports)
+  evict_idle_s           unused time before a plan whose lifetime ended is evicted (0: evicted in use)
   warm_start             start with a warm cache (plans of various ages with history) (True)
   warm_max_age_s         oldest warm plan (86400)
   rate_scale             multiplies every batch's background rate (1.0)
@@ -62,7 +69,7 @@ _EXPIRE, _RECOMPILE, _INSERT = 0, 1, 2
 
 CONFIG_KEYS = frozenset({"truth_bucket_s", "lifetime_median_s", "lifetime_sigma", "hot_lifetime_factor",
                          "recompile_per_hour", "warm_start", "warm_max_age_s", "rate_scale", "single_use_share",
-                         "keep_ended"})
+                         "keep_ended", "evict_idle_s"})
 
 
 class Entry:
@@ -119,7 +126,7 @@ QUERY_STATS_COLUMNS = (["sql_handle", "statement_start_offset", "statement_end_o
 class Plan:
     """One cached plan (a batch): its statements' entries and, for procedures, procedure stats."""
     __slots__ = ("batch", "batch_id", "cached_time", "synced_to", "rate", "version", "entries", "kind",
-                 "proc_count", "proc_total", "proc_last", "proc_min", "proc_max", "proc_last_exec")
+                 "proc_count", "proc_total", "proc_last", "proc_min", "proc_max", "proc_last_exec", "idle_from")
 
     def __init__(self, batch: list[QueryTemplate], cached_time: float, rate: float, version: int):
         self.batch = batch
@@ -136,6 +143,7 @@ class Plan:
         self.proc_min = [0] * 6
         self.proc_max = [0] * 6
         self.proc_last_exec = cached_time
+        self.idle_from: Optional[float] = None   # no background executions from then on (evict_idle_s)
 
 
 _PROC_FROM = (W, E, LR, PR, LW, SP)
@@ -153,6 +161,7 @@ class PlanCache:
         self.lifetime_sigma = float(cfg.get("lifetime_sigma", 1.0))
         self.hot_factor = float(cfg.get("hot_lifetime_factor", 10.0))
         self.recompile_per_s = float(cfg.get("recompile_per_hour", 0.05)) / 3600.0
+        self.evict_idle = float(cfg.get("evict_idle_s", 0.0))
         self.warm_start = bool(cfg.get("warm_start", True))
         self.warm_max_age = float(cfg.get("warm_max_age_s", 86400.0))
         scale = float(cfg.get("rate_scale", 1.0))
@@ -290,7 +299,18 @@ class PlanCache:
             plan = self.plans.get(batch_id)
             if plan is None or plan.version != version:
                 continue
+            if kind == _RECOMPILE and plan.idle_from is not None:
+                continue    # a statement recompiles when it runs; an idle plan does not run
             self._sync(plan, te)
+            if kind == _EXPIRE and self.evict_idle > 0:
+                if plan.idle_from is None:      # the workload stops using the batch; the clock evicts later
+                    plan.idle_from = te
+                    self._push(te + self.evict_idle, _EXPIRE, batch_id, version)
+                    continue
+                used = max(e.last_execution_time for e in plan.entries)
+                if used + self.evict_idle > te + 1e-6:     # a foreground execution reset its cost
+                    self._push(used + self.evict_idle, _EXPIRE, batch_id, version)
+                    continue
             if kind == _EXPIRE:
                 del self.plans[batch_id]
                 self._churn_add(te, 1, len(plan.entries))
@@ -314,6 +334,11 @@ class PlanCache:
     def _sync(self, plan: Plan, t: float) -> None:
         a = plan.synced_to
         if t <= a:
+            return
+        if plan.idle_from is not None and plan.idle_from < t:
+            if plan.idle_from > a:
+                self._sync(plan, plan.idle_from)
+            plan.synced_to = t
             return
         rate = plan.rate
         if rate > 0.0:
