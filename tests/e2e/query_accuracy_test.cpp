@@ -143,13 +143,14 @@ TEST(QueryAccuracy, TopQueriesAgainstGroundTruthOnPlanCacheChurn) {
     auto all = measure("all-snapshots");
     auto two = measure("two-point");
     // The target is 98% of the CPU of queries whose plans live two intervals or more (the simulator's truth
-    // with min_lifetime_s), and top-10 recall 1.0. Measured: 94.7-95.6% and recall 0.9-1.0 for all-snapshots
-    // (46-54%, recall 0.6-0.8, for two-point); what is missing is mostly the executions between an evicted
-    // plan's last snapshot and its eviction, which no DMV keeps, and ticks skipped on a loaded machine. Over all
-    // plans (short-lived ones included, evicted before any snapshot sees them) the shares are lower. The
-    // thresholds keep a margin under the worst run seen, so that CI does not flake; the target is not met.
-    EXPECT_GE(all.share_long, 0.9) << "all-snapshots: CPU of the top 10 of plans living two intervals or more";
-    EXPECT_GE(all.recall_long, 0.8);
+    // with min_lifetime_s), and top-10 recall 1.0. Measured: 99.75-99.91% and recall 1.0 for all-snapshots
+    // (64-77%, recall 0.6-1.0, for two-point). What polling cannot see is the executions between a lifetime's
+    // last snapshot and its end: a plan is evicted only after a minute unused (the scenario's clock eviction),
+    // so that is mostly a recompile's, and ticks skipped on a loaded machine. Over all plans (single-use ones
+    // included, evicted before any snapshot sees them) the shares are lower. The threshold keeps a margin
+    // under the target so that one heavy recompiling query in the top 10 does not make CI flake.
+    EXPECT_GE(all.share_long, 0.97) << "all-snapshots: CPU of the top 10 of plans living two intervals or more";
+    EXPECT_GE(all.recall_long, 0.9);
     EXPECT_GE(all.share, 0.75) << "all-snapshots: CPU of the true top 10";
     EXPECT_GE(all.recall, 0.8);
     EXPECT_GT(all.share, two.share + 0.1);

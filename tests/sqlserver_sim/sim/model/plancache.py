@@ -9,7 +9,8 @@ lifetime. A lifetime ends when
     a clock: each round halves an entry's current cost and removes the entries at zero, and every use resets
     the cost, so an entry in use is not evicted. With evict_idle_s > 0 the model follows that: at the end of
     its drawn lifetime the batch stops being executed (the workload moved on), and the plan is evicted only
-    after evict_idle_s without any execution (a foreground execution in between postpones it). With 0 (the
+    after evict_idle_s without any execution (a foreground execution in between postpones it). A plan used
+    once keeps the zero cost an ad hoc plan is cached with and goes at the end of its lifetime. With 0 (the
     default of the model) the plan is evicted at the end of its lifetime, even in the middle of use: the
     pessimistic case, kept for tests of the analysis,
   - the statement recompiles (statement-level: creation_time = recompile time, plan_generation_num + 1,
@@ -302,7 +303,7 @@ class PlanCache:
             if kind == _RECOMPILE and plan.idle_from is not None:
                 continue    # a statement recompiles when it runs; an idle plan does not run
             self._sync(plan, te)
-            if kind == _EXPIRE and self.evict_idle > 0:
+            if kind == _EXPIRE and self.evict_idle > 0 and max(e.execution_count for e in plan.entries) > 1:
                 if plan.idle_from is None:      # the workload stops using the batch; the clock evicts later
                     plan.idle_from = te
                     self._push(te + self.evict_idle, _EXPIRE, batch_id, version)
