@@ -105,8 +105,10 @@ std::string node_text(pugi::xml_node node) {
     return out;
 }
 
+// Parsed with pugi::parse_embed_pcdata (envelope.cpp): an element's first PCDATA is its value, any later
+// PCDATA or CDATA a child node.
 void node_text(pugi::xml_node node, std::string& out) {
-    out.clear();
+    out.assign(node.value());
     for (auto c = node.first_child(); c; c = c.next_sibling()) {
         auto type = c.type();
         if (type == pugi::node_pcdata || type == pugi::node_cdata) out += c.value();
@@ -114,17 +116,17 @@ void node_text(pugi::xml_node node, std::string& out) {
 }
 
 bool trimmed_text(pugi::xml_node node, std::string& out, std::string& scratch) {
-    pugi::xml_node only;
-    int texts = 0;
-    for (auto c = node.first_child(); c; c = c.next_sibling()) {
+    const char* only = node.value();   // the first PCDATA (parse_embed_pcdata), "" when none
+    int texts = *only ? 1 : 0;
+    for (auto c = node.first_child(); c && texts <= 1; c = c.next_sibling()) {
         auto type = c.type();
         if (type == pugi::node_pcdata || type == pugi::node_cdata) {
-            only = c;
-            if (++texts > 1) break;
+            only = c.value();
+            ++texts;
         }
     }
     if (texts <= 1) {
-        std::string_view t = texts ? trim(only.value()) : std::string_view();
+        std::string_view t = texts ? trim(only) : std::string_view();
         copy_to(out, t);
         return !t.empty();
     }
@@ -155,7 +157,7 @@ void read_frame(pugi::xml_node f, Frame& out, std::string& scratch) {
         else if (n == "queryhash") set_text(out.query_hash, v), seen |= kQueryHash;
         else if (n == "queryplanhash") set_text(out.query_plan_hash, v), seen |= kQueryPlanHash;
     }
-    if (f.first_child()) {
+    if (*f.value() || f.first_child()) {   // text (the first PCDATA is the element's value) or children
         if (!out.text) out.text.emplace();
         if (trimmed_text(f, *out.text, scratch)) seen |= kText;
     }
