@@ -2,8 +2,8 @@
 // (4 of 5 blocked_process_report, 1 of 5 xml_deadlock_report), next to, in the same run:
 //   - a bare pugixml load of the same bytes into one tree (load_buffer_inplace: the floor),
 //   - /usr/bin/python3 with xml.etree extracting the same fields (bench/xe_parse/baseline.py).
-// Each method runs in its own child process, so peak RSS is that method's own; each is timed R times (the
-// best run counts) by the wall clock and by the process's CPU time.
+// Each method runs in its own child process, so peak RSS is that method's own; each is timed R times, the
+// methods taking turns (the best run counts), by the wall clock and by the process's CPU time.
 //
 //   xe_parse_bench [--events N] [--runs R] [--file PATH] [--keep] [--python PATH] [--only floor|dmvlog|json]
 #include <sys/resource.h>
@@ -317,40 +317,27 @@ int main(int argc, char** argv) {
                     r.events, r.errors);
         return r.ok ? 0 : 1;
     }
-    auto best = [&](auto fn) {
-        Result b;
-        for (int i = 0; i < runs; ++i) {
-            Result r = in_child(fn);
-            if (!b.ok || (r.ok && r.seconds < b.seconds)) {
-                long rss = std::max(b.max_rss_kb, r.max_rss_kb);
-                double cpu = b.ok ? std::min(b.cpu_seconds, r.cpu_seconds) : r.cpu_seconds;
-                b = r;
-                b.max_rss_kb = rss;
-                b.cpu_seconds = cpu;
-            } else if (r.ok) {
-                b.cpu_seconds = std::min(b.cpu_seconds, r.cpu_seconds);
-            }
+    // Every method R times, the methods taking turns (floor, dmvlog, dmvlog + JSON, Python, then again), so
+    // that a slow moment of a shared machine falls on one run of some methods, not on every run of one; the
+    // best run of each counts (the CPU time: the least of its runs; peak RSS: the most).
+    auto keep_best = [](Result& b, const Result& r) {
+        if (!r.ok) return;
+        if (!b.ok) {
+            b = r;
+            return;
         }
-        return b;
+        const double cpu = std::min(b.cpu_seconds, r.cpu_seconds);
+        const long rss = std::max(b.max_rss_kb, r.max_rss_kb);
+        if (r.seconds < b.seconds) b = r;
+        b.cpu_seconds = cpu;
+        b.max_rss_kb = rss;
     };
-    Result floor = best([&] { return run_pugixml(file); });
-    Result ours = best([&] { return run_dmvlog(file, false); });
-    Result ours_json = best([&] { return run_dmvlog(file, true); });
-    // Python too: the best of the runs, as for the others, so that a slow moment of a shared machine in one
-    // run does not decide the ratio either way
-    Result py;
+    Result floor, ours, ours_json, py;
     for (int i = 0; i < runs; ++i) {
-        Result r = run_python(python, file);
-        if (!r.ok) continue;
-        if (!py.ok || r.seconds < py.seconds) {
-            double cpu = py.ok ? std::min(py.cpu_seconds, r.cpu_seconds) : r.cpu_seconds;
-            long rss = std::max(py.max_rss_kb, r.max_rss_kb);
-            py = r;
-            py.cpu_seconds = cpu;
-            py.max_rss_kb = rss;
-        } else {
-            py.cpu_seconds = std::min(py.cpu_seconds, r.cpu_seconds);
-        }
+        keep_best(floor, in_child([&] { return run_pugixml(file); }));
+        keep_best(ours, in_child([&] { return run_dmvlog(file, false); }));
+        keep_best(ours_json, in_child([&] { return run_dmvlog(file, true); }));
+        keep_best(py, run_python(python, file));
     }
 
     auto row = [&](const char* name, const Result& r) {
