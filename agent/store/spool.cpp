@@ -234,18 +234,21 @@ void Spool::evict_oldest() {
     front_.reset();
 }
 
-void Spool::append(const SpoolRecord& record) {
-    const std::string payload = encode_spool_record(record);
-    if (payload.size() > kMaxPayload || payload.size() + kHeaderBytes > options_.max_bytes)
-        throw SpoolError("spool: a record of " + std::to_string(payload.size()) + " bytes is larger than the spool's cap of " +
+void Spool::append(const SpoolRecord& record) { append(record.snapshot ? &*record.snapshot : nullptr, record.run); }
+
+void Spool::append(const Snapshot* snapshot, const RunRecord& run) {
+    // The payload is encoded straight after room for the header: one buffer, one write(), no copy of a large
+    // snapshot's bytes.
+    std::string buf = encode_spool_record(snapshot, run, std::string(kHeaderBytes, '\0'));
+    const std::size_t payload_size = buf.size() - kHeaderBytes;
+    if (payload_size > kMaxPayload || buf.size() > options_.max_bytes)
+        throw SpoolError("spool: a record of " + std::to_string(payload_size) + " bytes is larger than the spool's cap of " +
                          std::to_string(options_.max_bytes) + " bytes");
-    std::string buf(kHeaderBytes, '\0');
     put_le(buf.data(), kMagic, 4);
     put_le(buf.data() + 4, kFormatVersion, 2);
     put_le(buf.data() + 6, 0, 2);
-    put_le(buf.data() + 8, payload.size(), 4);
-    put_le(buf.data() + 12, crc32(payload.data(), payload.size()), 4);
-    buf += payload;
+    put_le(buf.data() + 8, payload_size, 4);
+    put_le(buf.data() + 12, crc32(buf.data() + kHeaderBytes, payload_size), 4);
 
     std::lock_guard lock(mu_);
     while (!segments_.empty() && total_bytes() + buf.size() > options_.max_bytes) evict_oldest();

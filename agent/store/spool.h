@@ -69,6 +69,8 @@ public:
     // Appends a record (durable when it returns). Throws SpoolError when it cannot be written; then nothing
     // of it stays in the spool.
     void append(const SpoolRecord& record);
+    // The same without copying the snapshot into a SpoolRecord (nullptr: a run record alone).
+    void append(const Snapshot* snapshot, const RunRecord& run);
     // The oldest record not yet acknowledged; nullopt when none. A record that can no longer be read or
     // decoded is dropped (counted in corrupt) and the next one is returned.
     std::optional<SpoolRecord> front();

@@ -15,6 +15,8 @@ enum : std::uint8_t { kNull = 0, kInt = 1, kReal = 2, kText = 3, kBytes = 4, kTi
 
 class Out {
 public:
+    Out() = default;
+    explicit Out(std::string&& into) : s_(std::move(into)) {}   // appends after what `into` holds
     void u8(std::uint8_t v) { s_.push_back(static_cast<char>(v)); }
     void u16(std::uint16_t v) { le(v, 2); }
     void u32(std::uint32_t v) { le(v, 4); }
@@ -172,13 +174,17 @@ bool operator==(const SpoolRecord& a, const SpoolRecord& b) {
 }
 
 std::string encode_spool_record(const SpoolRecord& record) {
-    Out o;
-    if (!record.snapshot) {
+    return encode_spool_record(record.snapshot ? &*record.snapshot : nullptr, record.run);
+}
+
+std::string encode_spool_record(const Snapshot* snapshot, const RunRecord& run, std::string prefix) {
+    Out o(std::move(prefix));
+    if (!snapshot) {
         o.u8(kRunOnly);
-        put_run(o, record.run);
+        put_run(o, run);
         return o.take();
     }
-    const Snapshot& s = *record.snapshot;
+    const Snapshot& s = *snapshot;
     o.u8(kSnapshotWithRun);
     o.str(s.instance);
     o.str(s.collector);
@@ -197,7 +203,7 @@ std::string encode_spool_record(const SpoolRecord& record) {
         o.i64(hash);
         o.str(text);
     }
-    put_run(o, record.run);
+    put_run(o, run);
     return o.take();
 }
 

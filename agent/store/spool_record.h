@@ -24,6 +24,9 @@ public:
 };
 
 std::string encode_spool_record(const SpoolRecord& record);
+// The same from the parts, without copying the snapshot (nullptr: a run record alone), appended to prefix (the
+// bytes before the payload, such as the spool's record header).
+std::string encode_spool_record(const Snapshot* snapshot, const RunRecord& run, std::string prefix = {});
 // Throws SpoolFormatError naming what could not be read and at which byte.
 SpoolRecord decode_spool_record(std::string_view payload);
 

@@ -32,7 +32,7 @@ void Writer::enqueue(Item item) {
         const bool older_in_memory = std::any_of(queue_.begin(), queue_.end(), [](const Item& i) { return !i.purge; });
         if (spool_ && !spool_failing_ && !older_in_memory) {
             try {
-                spool_->append(SpoolRecord{item.snapshot, item.run});
+                spool_->append(item.snapshot ? &*item.snapshot : nullptr, item.run);   // no copy of the rows
                 lock.unlock();
                 cv_.notify_one();
                 return;
@@ -129,7 +129,7 @@ void Writer::spill(std::unique_lock<std::mutex>& lock) {
         lock.unlock();
         std::string error;
         try {
-            spool_->append(SpoolRecord{std::move(item.snapshot), std::move(item.run)});
+            spool_->append(item.snapshot ? &*item.snapshot : nullptr, item.run);
         } catch (const std::exception& e) {
             error = e.what();
         }
@@ -140,7 +140,8 @@ void Writer::spill(std::unique_lock<std::mutex>& lock) {
             continue;
         }
         // The spool cannot take it either (disk full, say): it waits in memory, at the front, as without a spool.
-        // The spool's append moved the record out only on success, so nothing was lost.
+        // The spool's append reads the item without taking it, so nothing was lost. (It used to be moved into
+        // the record before the append: a failed append then left an emptied snapshot here.)
         if (!spool_failing_)
             spdlog::error("store writer: the spool cannot take snapshots ({}); they wait in memory (at most {} items)",
                           error, max_queue_);

@@ -230,5 +230,25 @@ TEST_F(WriterTest, WithoutASpoolFailedWritesWaitInMemory) {
     EXPECT_EQ(scalar("SELECT count(*) FROM snapshots"), 5);
 }
 
+TEST_F(WriterTest, ASnapshotTheSpoolCannotTakeWaitsInMemoryWhole) {
+    // A spool too small for this snapshot: the append fails in submit and again each time the writer tries to
+    // spill it while the store is locked; the snapshot must come through those failures with every row.
+    Spool::Options o;
+    o.dir = dir / "spool";
+    o.max_bytes = 4096;
+    Writer writer(*store, std::make_unique<Spool>(o));
+    Snapshot big = snapshot(1);
+    big.rows.clear();
+    for (int i = 0; i < 200; ++i) big.rows.push_back({Value{std::string(40, 'w')}, Value{std::int64_t{i}}});
+    lock();
+    writer.submit(big, run(1));
+    ASSERT_TRUE(wait_until([&] { return writer.stats().failures >= 2; }));   // spilled (and failed) since
+    EXPECT_EQ(writer.stats().spool_records, 0u);
+    unlock();
+    ASSERT_TRUE(writer.flush(30s));
+    EXPECT_EQ(scalar("SELECT count(*) FROM waits_test"), 200);
+    EXPECT_EQ(scalar("SELECT row_count FROM snapshots"), 200);
+}
+
 }  // namespace
 }  // namespace dmvlog::store
