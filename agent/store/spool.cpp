@@ -321,9 +321,11 @@ std::optional<SpoolRecord> Spool::read_front() {
     return std::nullopt;
 }
 
-std::optional<SpoolRecord> Spool::front() {
+std::shared_ptr<const SpoolRecord> Spool::front() {
     std::lock_guard lock(mu_);
-    if (!front_) front_ = read_front();
+    if (!front_) {
+        if (auto r = read_front()) front_ = std::make_shared<const SpoolRecord>(std::move(*r));
+    }
     return front_;
 }
 

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -71,9 +72,10 @@ public:
     void append(const SpoolRecord& record);
     // The same without copying the snapshot into a SpoolRecord (nullptr: a run record alone).
     void append(const Snapshot* snapshot, const RunRecord& run);
-    // The oldest record not yet acknowledged; nullopt when none. A record that can no longer be read or
-    // decoded is dropped (counted in corrupt) and the next one is returned.
-    std::optional<SpoolRecord> front();
+    // The oldest record not yet acknowledged; null when none. A record that can no longer be read or
+    // decoded is dropped (counted in corrupt) and the next one is returned. Shared with the spool's own cache
+    // of it (kept until pop(), for a retry after a failed store write): a large snapshot is held once.
+    std::shared_ptr<const SpoolRecord> front();
     // Acknowledges the record front() returned: the store has committed it. Does nothing when that record
     // is gone meanwhile (evicted by an append).
     void pop();
@@ -108,7 +110,7 @@ private:
     int lock_fd_ = -1;   // flock'd while open
     std::uint64_t next_seq_ = 1;
     std::uint64_t records_ = 0;
-    std::optional<SpoolRecord> front_;   // decoded segments_.front().pending.front()
+    std::shared_ptr<const SpoolRecord> front_;   // decoded segments_.front().pending.front()
     std::pair<std::uint64_t, std::uint64_t> front_at_;   // its segment and offset
     Stats counters_;
 };

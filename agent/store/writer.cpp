@@ -175,7 +175,7 @@ void Writer::loop() {
         // The spool goes first: it holds what is older than anything in memory.
         const bool from_spool = spool_waiting();
         Item item;
-        std::optional<SpoolRecord> record;
+        std::shared_ptr<const SpoolRecord> record;   // shared with the spool's cache: not a copy
         if (from_spool) {
             if (failing_) spill(lock);   // while the store fails, new items follow the spool's records on disk
             busy_ = true;
