@@ -33,6 +33,9 @@ void Writer::enqueue(Item item) {
         if (spool_ && !spool_failing_ && !older_in_memory) {
             try {
                 spool_->append(item.snapshot ? &*item.snapshot : nullptr, item.run);   // no copy of the rows
+                // The writer decodes the record from the spool: free these rows before waking it, so that a
+                // large snapshot is not in memory twice.
+                item.snapshot.reset();
                 lock.unlock();
                 cv_.notify_one();
                 return;
