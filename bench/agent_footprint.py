@@ -90,6 +90,25 @@ def parse_duration_ms(text):
     return int(m.group(1)) * {"ms": 1, "s": 1000, "m": 60000, "h": 3600000, "d": 86400000}[m.group(2)]
 
 
+def print_smaps(pid):
+    """Resident KiB per mapping name (libraries by file name, [heap], anonymous), largest first."""
+    rss, name = {}, None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if parts and "-" in parts[0] and len(parts) >= 5 and not parts[0].endswith(":"):
+                name = os.path.basename(parts[5]) if len(parts) >= 6 else "[anonymous]"
+            elif parts and parts[0] == "Rss:":
+                rss[name] = rss.get(name, 0) + int(parts[1])
+    total = sum(rss.values())
+    print(f"resident now: {total / 1024:.1f} MB")
+    for n, kb in sorted(rss.items(), key=lambda x: -x[1]):
+        if kb >= 64:
+            print(f"  {kb / 1024:7.2f} MB  {n}")
+    libs = sum(kb for n, kb in rss.items() if ".so" in n)
+    print(f"  shared libraries together: {libs / 1024:.1f} MB")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scenario", default="steady-oltp")
@@ -97,6 +116,9 @@ def main():
     ap.add_argument("--speed", type=float, default=20)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--smaps", action="store_true",
+                    help="before stopping the agent, print its resident memory by mapping (binary, each library, heap, "
+                         "anonymous)")
     args = ap.parse_args()
 
     os.environ["ODBCSYSINI"] = os.path.join(ROOT, "tests/odbc")
@@ -120,6 +142,8 @@ def main():
                                   str(args.speed)], stdout=log, stderr=subprocess.STDOUT)
         started = time.time()
         time.sleep(wall)
+        if args.smaps:
+            print_smaps(agent.pid)
         agent.send_signal(signal.SIGTERM)
         _, status, usage = os.wait4(agent.pid, 0)
         elapsed = time.time() - started

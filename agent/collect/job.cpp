@@ -139,6 +139,9 @@ RunResult CollectorJob::run() {
         const auto timeout = to_seconds_ceil(decl_.timeout);
         const std::string context = "collector " + decl_.name;
         SnapshotBuilder builder(decl_, instance());
+        // A large answer goes to the writer in parts while it arrives; the run record goes with the last part,
+        // so a run that fails after a part keeps what was handed over and is recorded as failed.
+        builder.emit_parts(part_rows_, [this](store::Snapshot&& part) { writer_.submit(std::move(part), store::RunRecord{}); });
         if (decl_.scope == "database") {
             auto dbs = databases_to_visit(list_databases(*lease), source_.instance());
             for (const auto& db : dbs) {
@@ -168,9 +171,9 @@ RunResult CollectorJob::run() {
         } else {
             lease->run(assemble_batch(decl_, ctx), timeout, builder, context);
         }
+        result.rows = builder.rows();
         auto snap = builder.take();
         result.status = "ok";
-        result.rows = static_cast<std::int64_t>(snap.rows.size());
         result.bytes = builder.bytes();
         result.duration_ms = elapsed_ms();
         state_.succeeded();

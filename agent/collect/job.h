@@ -50,6 +50,9 @@ public:
 
     RunResult run();
     void set_clock(sched::Clock* clock) { clock_ = clock; }
+    // Answers of more rows than this reach the writer in parts of this many rows ([agent] snapshot_part_rows;
+    // 0 = whole).
+    void set_part_rows(std::size_t rows) { part_rows_ = rows; }
     // Where the marker of a running query is kept (null: no markers).
     void set_markers(RunMarkers* markers) { gate_.set_markers(markers); }
     // Skips this collector for `length` of schedule time from its next run on (said and recorded then).
@@ -70,6 +73,7 @@ private:
     InstanceSource& source_;
     store::Writer& writer_;
     sched::Clock* clock_;
+    std::size_t part_rows_ = config::Agent{}.snapshot_part_rows;
     mutable std::mutex mu_;
     RunState state_;
     std::optional<sched::TimePoint> last_success_;    // start of the last successful run (for @since_ms)

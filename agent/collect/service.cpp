@@ -58,6 +58,7 @@ Service::Service(const config::Config& cfg, std::vector<CollectorDecl> decls, od
                 continue;
             }
             jobs_.push_back(std::make_unique<CollectorJob>(d, *sources_.back(), *writer_));
+            jobs_.back()->set_part_rows(cfg_.agent.snapshot_part_rows);
             jobs_.back()->set_markers(markers_.get());
         }
     }

@@ -54,6 +54,11 @@ void SnapshotBuilder::start_database(std::int64_t database_id, std::string datab
     result_index_ = -1;
 }
 
+void SnapshotBuilder::emit_parts(std::size_t rows, PartSink emit) {
+    part_rows_ = rows;
+    emit_ = std::move(emit);
+}
+
 void SnapshotBuilder::begin_result(const std::vector<odbc::ColumnInfo>& columns) {
     ++result_index_;
     if (result_index_ == 0) {
@@ -121,6 +126,21 @@ void SnapshotBuilder::row(Row&& values) {
         return;
     }
     if (result_index_ != 1) return;
+    if (part_rows_ > 0 && emit_ && snap_.rows.size() >= part_rows_) {
+        // The part goes with the texts first seen in it; the next starts after its rows.
+        store::Snapshot part;
+        part.instance = snap_.instance;
+        part.collector = snap_.collector;
+        part.table = snap_.table;
+        part.collected_at = snap_.collected_at;
+        part.utc_offset_minutes = snap_.utc_offset_minutes;
+        part.sqlserver_start_time = snap_.sqlserver_start_time;
+        part.part_offset = snap_.part_offset;
+        part.rows.swap(snap_.rows);
+        part.texts.swap(snap_.texts);
+        snap_.part_offset += static_cast<std::int64_t>(part.rows.size());
+        emit_(std::move(part));
+    }
     // Derived slices first, from the values as received (nothing has been moved yet).
     std::vector<Value> derived;
     derived.reserve(decl_.derived.size());

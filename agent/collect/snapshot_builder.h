@@ -2,6 +2,7 @@
 // result set 2 the rows, mapped by column name onto the declaration (text stored once, statements sliced).
 #pragma once
 
+#include <functional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -32,9 +33,17 @@ public:
     // are appended to each row). The first batch's clock is the snapshot's clock.
     void start_database(std::int64_t database_id, std::string database_name);
 
+    // Hands the rows over in parts of at most `rows` rows while they arrive (store::Snapshot::part_offset), so
+    // that a large answer is never in memory whole: when a row arrives and `rows` are waiting, those go to
+    // `emit` first. take() returns the last part. 0 = one whole snapshot.
+    using PartSink = std::function<void(store::Snapshot&&)>;
+    void emit_parts(std::size_t rows, PartSink emit);
+
     // Throws ShapeError when the answer was incomplete (no clock, or no row result set).
     store::Snapshot take();
     std::int64_t bytes() const { return bytes_; }
+    // Rows of the whole answer: those handed over in parts and those still held.
+    std::int64_t rows() const { return snap_.part_offset + static_cast<std::int64_t>(snap_.rows.size()); }
 
 private:
     void add_text(Row& out, const Value& v);
@@ -52,6 +61,8 @@ private:
     std::vector<DerivedIndex> derived_index_;
     std::set<std::int64_t> seen_texts_;
     std::int64_t bytes_ = 0;
+    std::size_t part_rows_ = 0;
+    PartSink emit_;
     bool per_database_ = false;
     std::int64_t database_id_ = 0;
     std::string database_name_;

@@ -140,7 +140,8 @@ const std::vector<std::string> kStoreKeys = {"kind", "path", "busy_timeout", "co
                                           "password_credential", "connection", "user", "encrypt",
                                           "trust_server_certificate", "ca_file", "login_timeout"};
 const std::vector<std::string> kLoggingKeys = {"level"};
-const std::vector<std::string> kAgentKeys = {"time_zone", "splay", "state_dir", "stop_timeout", "quarantine"};
+const std::vector<std::string> kAgentKeys = {"time_zone", "splay", "state_dir", "stop_timeout", "quarantine",
+                                             "snapshot_part_rows"};
 const std::vector<std::string> kOverrideKeys = {"enabled", "interval", "timeout", "retention", "params"};
 const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -437,6 +438,12 @@ private:
         }
         if (const auto* v = t.get("quarantine"))
             a.quarantine = r_.bounded_duration(*v, "agent.quarantine", std::chrono::hours(24 * 7));
+        if (const auto* v = t.get("snapshot_part_rows")) {
+            auto n = r_.integer(*v, "agent.snapshot_part_rows");
+            if (n != 0 && (n < 100 || n > 1000000))
+                r_.fail(v->source(), "agent.snapshot_part_rows", "must be 0 (whole snapshots) or 100 to 1000000");
+            a.snapshot_part_rows = static_cast<std::size_t>(n);
+        }
     }
 
     void xe(const toml::node& node, Xe& x) {

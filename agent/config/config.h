@@ -92,6 +92,9 @@ struct Agent {
     // How long a collector is skipped after the agent died while its query ran (a marker left in
     // <state_dir>/running); each repeat doubles it, up to 24 h. 0 = no markers, no quarantine.
     std::chrono::milliseconds quarantine{std::chrono::hours(1)};
+    // A collector answer of more rows than this reaches the store in parts of this many rows, each written
+    // as it arrives, so that memory follows this number and not the server's size. 0 = whole snapshots.
+    std::size_t snapshot_part_rows = 2000;
 };
 
 // dmvlog's extended-event session for blocking and deadlocks (`dmvlog xe setup`, blocking_events).

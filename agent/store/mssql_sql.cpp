@@ -43,6 +43,8 @@ std::vector<Statement> build() {
          "INSERT INTO dbo.snapshots (instance, collector, collected_at, utc_offset_minutes, sqlserver_start_time, row_count, "
          "written_at) SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM dbo.snapshots WITH (UPDLOCK, HOLDLOCK) "
          "WHERE instance = ? AND collector = ? AND collected_at = ?)"},
+        {"extend snapshot",
+         "UPDATE dbo.snapshots SET row_count = ? WHERE instance = ? AND collector = ? AND collected_at = ? AND row_count <= ?"},
         {"insert sql_text",
          "INSERT INTO dbo.sql_text (hash, text, first_seen) SELECT ?, ?, ? "
          "WHERE NOT EXISTS (SELECT 1 FROM dbo.sql_text WITH (UPDLOCK, HOLDLOCK) WHERE hash = ?)"},

@@ -199,13 +199,21 @@ bool MssqlStore::write(const Snapshot& snap, const RunRecord& run) {
     const std::string collected_at = format_timestamp(snap.collected_at);
     std::vector<std::int64_t> sent;
     const bool is_new = transaction("write snapshot " + snap.collector, [&] {
+        const std::int64_t row_count = snap.part_offset + static_cast<std::int64_t>(snap.rows.size());
+        // A later part extends the snapshots row its earlier parts made (store.h).
+        const long long extended =
+            snap.part_offset > 0
+                ? exec("extend snapshot", sql::get("extend snapshot"),
+                       {Value(row_count), Value(snap.instance), Value(snap.collector), Value(collected_at), Value(snap.part_offset)})
+                : 0;
         const long long inserted =
-            exec("insert snapshot", sql::get("insert snapshot"),
-                 {Value(snap.instance), Value(snap.collector), Value(collected_at), Value(std::int64_t{snap.utc_offset_minutes}),
-                  snap.sqlserver_start_time ? Value(*snap.sqlserver_start_time) : Value(),
-                  Value(static_cast<std::int64_t>(snap.rows.size())), Value(now_text()), Value(snap.instance),
-                  Value(snap.collector), Value(collected_at)});
-        if (inserted == 0) return false;   // written before (a replay): its rows and run record are there
+            extended > 0 ? 0
+                         : exec("insert snapshot", sql::get("insert snapshot"),
+                                {Value(snap.instance), Value(snap.collector), Value(collected_at),
+                                 Value(std::int64_t{snap.utc_offset_minutes}),
+                                 snap.sqlserver_start_time ? Value(*snap.sqlserver_start_time) : Value(), Value(row_count),
+                                 Value(now_text()), Value(snap.instance), Value(snap.collector), Value(collected_at)});
+        if (extended == 0 && inserted == 0) return false;   // written before (a replay): its rows and run record are there
         // SQL text not known to be stored, in hash order (agents writing the same text take its locks in the
         // same order), one parameter array.
         std::vector<Row> texts;

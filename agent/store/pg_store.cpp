@@ -290,10 +290,14 @@ bool PgStore::write(const Snapshot& snap, const RunRecord& run) {
     // two round trips.
     if (!prepared_) {
         exec("PREPARE dmvlog_write_snapshot (text, text, text, bigint, text, bigint, text, bigint[], text[], text, text, "
-             "text, double precision, bigint, bigint, text, text, text) AS "
-             "WITH s AS (INSERT INTO snapshots (instance, collector, collected_at, utc_offset_minutes, sqlserver_start_time, "
-             "row_count, written_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+             "text, double precision, bigint, bigint, text, text, text, bigint) AS "
+             // A later part ($19: its offset) extends the snapshots row its earlier parts made (store.h).
+             "WITH u AS (UPDATE snapshots SET row_count = $19 + $6 WHERE $19 > 0 AND instance = $1 AND collector = $2 "
+             "AND collected_at = $3 AND row_count <= $19 RETURNING snapshot_id), "
+             "i AS (INSERT INTO snapshots (instance, collector, collected_at, utc_offset_minutes, sqlserver_start_time, "
+             "row_count, written_at) SELECT $1, $2, $3, $4, $5, $19 + $6, $7 WHERE NOT EXISTS (SELECT 1 FROM u) "
              "ON CONFLICT (instance, collector, collected_at) DO NOTHING RETURNING snapshot_id), "
+             "s AS (SELECT snapshot_id FROM u UNION ALL SELECT snapshot_id FROM i), "
              "t AS (INSERT INTO sql_text (hash, text, first_seen) SELECT u.h, u.x, $3 FROM unnest($8, $9) AS u(h, x) "
              "WHERE EXISTS (SELECT 1 FROM s) ORDER BY u.h ON CONFLICT (hash) DO NOTHING), "
              "r AS (INSERT INTO collector_runs (instance, collector, started_at, duration_ms, row_count, bytes, status, "
@@ -323,12 +327,13 @@ bool PgStore::write(const Snapshot& snap, const RunRecord& run) {
     hashes += '}';
     values += '}';
     std::string sql = fmt::format(
-        "EXECUTE dmvlog_write_snapshot ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});",
+        "EXECUTE dmvlog_write_snapshot ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {});",
         literal(snap.instance), literal(snap.collector), literal(collected_at), snap.utc_offset_minutes,
         snap.sqlserver_start_time ? literal(format_timestamp(*snap.sqlserver_start_time)) : "NULL", snap.rows.size(),
         literal(now_text()), literal(hashes), literal(values), literal(run.instance), literal(run.collector),
         literal(format_timestamp(run.started_at)), run.duration_ms, run.rows, run.bytes, literal(run.status),
-        run.error_class.empty() ? "NULL" : literal(run.error_class), run.error.empty() ? "NULL" : literal(run.error));
+        run.error_class.empty() ? "NULL" : literal(run.error_class), run.error.empty() ? "NULL" : literal(run.error),
+        snap.part_offset);
     if (!snap.rows.empty()) {
         sql += fmt::format("\nCOPY {} (instance, collected_at, utc_offset_minutes", quote_ident(spec.name));
         for (const auto& c : spec.columns) sql += ", " + quote_ident(c.name);

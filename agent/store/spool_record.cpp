@@ -9,6 +9,7 @@ namespace {
 // Payload kinds (the first byte).
 constexpr std::uint8_t kSnapshotWithRun = 1;
 constexpr std::uint8_t kRunOnly = 2;
+constexpr std::uint8_t kSnapshotPartWithRun = 3;   // kSnapshotWithRun with the part's offset after the clock
 
 // Value tags, in the order of dmvlog::Value's alternatives.
 enum : std::uint8_t { kNull = 0, kInt = 1, kReal = 2, kText = 3, kBytes = 4, kTime = 5, kDecimal = 6 };
@@ -166,7 +167,8 @@ bool operator==(const SpoolRecord& a, const SpoolRecord& b) {
     auto snap_eq = [](const Snapshot& x, const Snapshot& y) {
         return x.instance == y.instance && x.collector == y.collector && x.table == y.table &&
                x.collected_at == y.collected_at && x.utc_offset_minutes == y.utc_offset_minutes &&
-               x.sqlserver_start_time == y.sqlserver_start_time && x.rows == y.rows && x.texts == y.texts;
+               x.sqlserver_start_time == y.sqlserver_start_time && x.rows == y.rows && x.texts == y.texts &&
+               x.part_offset == y.part_offset;
     };
     if (a.snapshot.has_value() != b.snapshot.has_value()) return false;
     if (a.snapshot && !snap_eq(*a.snapshot, *b.snapshot)) return false;
@@ -185,7 +187,9 @@ std::string encode_spool_record(const Snapshot* snapshot, const RunRecord& run, 
         return o.take();
     }
     const Snapshot& s = *snapshot;
-    o.u8(kSnapshotWithRun);
+    // A whole snapshot keeps the layout of the records before parts existed (a spool left by an older agent
+    // still replays, and this one's whole snapshots replay on it).
+    o.u8(s.part_offset > 0 ? kSnapshotPartWithRun : kSnapshotWithRun);
     o.str(s.instance);
     o.str(s.collector);
     o.str(s.table);
@@ -193,6 +197,7 @@ std::string encode_spool_record(const Snapshot* snapshot, const RunRecord& run, 
     o.u32(static_cast<std::uint32_t>(s.utc_offset_minutes));
     o.u8(s.sqlserver_start_time ? 1 : 0);
     if (s.sqlserver_start_time) o.time(*s.sqlserver_start_time);
+    if (s.part_offset > 0) o.i64(s.part_offset);
     o.u32(static_cast<std::uint32_t>(s.rows.size()));
     for (const auto& row : s.rows) {
         o.u32(static_cast<std::uint32_t>(row.size()));
@@ -211,7 +216,7 @@ SpoolRecord decode_spool_record(std::string_view payload) {
     In in(payload);
     SpoolRecord r;
     const auto kind = in.u8("kind");
-    if (kind == kSnapshotWithRun) {
+    if (kind == kSnapshotWithRun || kind == kSnapshotPartWithRun) {
         Snapshot s;
         s.instance = in.str("instance");
         s.collector = in.str("collector");
@@ -219,6 +224,10 @@ SpoolRecord decode_spool_record(std::string_view payload) {
         s.collected_at = in.time("collected_at");
         s.utc_offset_minutes = static_cast<int>(static_cast<std::int32_t>(in.u32("utc_offset_minutes")));
         if (in.u8("sqlserver_start_time flag")) s.sqlserver_start_time = in.time("sqlserver_start_time");
+        if (kind == kSnapshotPartWithRun) {
+            s.part_offset = in.i64("part offset");
+            if (s.part_offset <= 0) in.fail("part offset", "a part's offset must be positive");
+        }
         const auto nrows = in.count("row count", 4);
         s.rows.resize(nrows);
         for (auto& row : s.rows) {

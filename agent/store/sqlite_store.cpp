@@ -293,21 +293,38 @@ bool SqliteStore::write(const Snapshot& snap, const RunRecord& run) {
     const TableSpec& spec = tit->second;
     exec("BEGIN IMMEDIATE");
     try {
-        auto* s = prepare_cached("snapshot",
-                                 "INSERT OR IGNORE INTO snapshots (instance, collector, collected_at, "
-                                 "utc_offset_minutes, sqlserver_start_time, row_count, written_at) "
-                                 "VALUES (?, ?, ?, ?, ?, ?, ?)");
-        bind_text(s, 1, snap.instance);
-        bind_text(s, 2, snap.collector);
         const std::string collected_at = format_timestamp(snap.collected_at);
-        bind_text(s, 3, collected_at);
-        sqlite3_bind_int(s, 4, snap.utc_offset_minutes);
-        if (snap.sqlserver_start_time) bind_text(s, 5, format_timestamp(*snap.sqlserver_start_time));
-        else sqlite3_bind_null(s, 5);
-        sqlite3_bind_int64(s, 6, static_cast<sqlite3_int64>(snap.rows.size()));
-        bind_text(s, 7, now_text());
-        if (sqlite3_step(s) != SQLITE_DONE) fail("insert snapshot");
-        if (sqlite3_changes(db_) == 0) {
+        const auto nrows = static_cast<sqlite3_int64>(snap.rows.size());
+        // A later part extends the snapshot its earlier parts made (store.h).
+        bool extended = false;
+        if (snap.part_offset > 0) {
+            auto* u = prepare_cached("extend snapshot",
+                                     "UPDATE snapshots SET row_count = ? WHERE instance = ? AND collector = ? "
+                                     "AND collected_at = ? AND row_count <= ?");
+            sqlite3_bind_int64(u, 1, snap.part_offset + nrows);
+            bind_text(u, 2, snap.instance);
+            bind_text(u, 3, snap.collector);
+            bind_text(u, 4, collected_at);
+            sqlite3_bind_int64(u, 5, snap.part_offset);
+            if (sqlite3_step(u) != SQLITE_DONE) fail("extend snapshot");
+            extended = sqlite3_changes(db_) > 0;
+        }
+        if (!extended) {
+            auto* s = prepare_cached("snapshot",
+                                     "INSERT OR IGNORE INTO snapshots (instance, collector, collected_at, "
+                                     "utc_offset_minutes, sqlserver_start_time, row_count, written_at) "
+                                     "VALUES (?, ?, ?, ?, ?, ?, ?)");
+            bind_text(s, 1, snap.instance);
+            bind_text(s, 2, snap.collector);
+            bind_text(s, 3, collected_at);
+            sqlite3_bind_int(s, 4, snap.utc_offset_minutes);
+            if (snap.sqlserver_start_time) bind_text(s, 5, format_timestamp(*snap.sqlserver_start_time));
+            else sqlite3_bind_null(s, 5);
+            sqlite3_bind_int64(s, 6, snap.part_offset + nrows);
+            bind_text(s, 7, now_text());
+            if (sqlite3_step(s) != SQLITE_DONE) fail("insert snapshot");
+        }
+        if (!extended && sqlite3_changes(db_) == 0) {
             // Already written (a replay): nothing more to do, and the run was recorded the first time.
             exec("COMMIT");
             return false;

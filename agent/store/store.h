@@ -37,6 +37,10 @@ struct Snapshot {
     std::optional<Timestamp> sqlserver_start_time;
     std::vector<Row> rows;            // each row in TableSpec::columns order
     std::vector<std::pair<std::int64_t, std::string>> texts;  // text hashes referenced by rows, with text
+    // A large snapshot reaches the store in parts (collector runs of more than [agent] snapshot_part_rows
+    // rows), each with the same instance, collector and collected_at: the rows of the parts before this one.
+    // 0 for a whole snapshot and for a first part. A part's texts are those no earlier part carried.
+    std::int64_t part_offset = 0;
 };
 
 struct RunRecord {
@@ -78,7 +82,12 @@ public:
     virtual void install(const std::vector<TableSpec>& tables) = 0;
     // Writes one snapshot and its run record in one transaction. Idempotent: a snapshot already present
     // (same instance, collector, collected_at) is not written again; returns false in that case. A run with
-    // an empty collector records no run (a copy between stores brings the run records of its own).
+    // an empty collector records no run (a copy between stores brings the run records of its own; the parts
+    // of a snapshot before its last carry none).
+    // A part (part_offset > 0) adds its rows to the snapshot when the snapshots row counts at most
+    // part_offset rows (fewer: an earlier part was lost), and sets that count to part_offset + its rows; when
+    // it counts more, the part was written before (false). With no earlier part there at all, the snapshots
+    // row is made with that count.
     virtual bool write(const Snapshot& snapshot, const RunRecord& run) = 0;
     // Records a run that produced no snapshot (failure, disabled).
     virtual void record_run(const RunRecord& run) = 0;

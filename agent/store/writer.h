@@ -23,7 +23,7 @@ namespace dmvlog::store {
 class Writer {
 public:
     struct Stats {
-        std::uint64_t written = 0;       // snapshots committed
+        std::uint64_t written = 0;       // snapshots committed (each part of a large one counts)
         std::uint64_t duplicates = 0;    // snapshots already in the store (not written again)
         std::uint64_t runs = 0;          // run records without a snapshot
         std::uint64_t failures = 0;      // failed write attempts (each retried)

@@ -118,7 +118,9 @@ Target store_target(const TempDir& dir) {
              "\"\npassword_file = \"" + pw + "\"\n" +
              (t.options.tls.ca_file.empty() ? "" : "ca_file = \"" + t.options.tls.ca_file + "\"\n") +
              (t.options.tls.trust_server_certificate ? "trust_server_certificate = true\n" : "") + "\n[agent]\nstate_dir = \"" +
-             dir.file("mssql-state") + "\"\n";
+             dir.file("mssql-state") + "\"\n" +
+             // Answers of more than 100 rows (wait_stats, perf_counters) go in parts: the parts' path is checked below.
+             "snapshot_part_rows = 100\n";
     return t;
 }
 
@@ -196,6 +198,12 @@ TEST(MssqlStore, SameRowsAndAnswersAsSqliteOnTheIncident) {
             << t.name;
     }
     EXPECT_GT(scalar(ms, "SELECT count(*) FROM collector_runs WHERE instance = 'sim2' AND status = 'ok'"), 100);
+    EXPECT_GT(scalar(ms, "SELECT max(row_count) FROM snapshots WHERE instance = 'sim2'"), 100)
+        << "some snapshots came in parts of 100 rows";
+    EXPECT_EQ(scalar(ms, "SELECT count(*) FROM (SELECT instance, collector, collected_at FROM snapshots GROUP BY instance, "
+                         "collector, collected_at HAVING count(*) > 1) AS d"),
+              0)
+        << "the parts of a snapshot share one snapshots row";
 
     // The extended events: the same rows as in SQLite.
     ASSERT_GT(scalar(sq, "SELECT count(*) FROM xe_events"), 100);

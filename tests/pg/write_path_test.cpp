@@ -70,6 +70,30 @@ TEST(PgStoreWrite, ReplaysTextAndXeRetention) {
     const auto purged = st.purge("blocking_events", std::string(store::kXeTable), Timestamp{t0, 0, false}, 20);
     EXPECT_EQ(purged.rows, 0);
     EXPECT_FALSE(purged.more);
+
+    // A snapshot in parts: the later parts extend the first part's snapshots row; a replayed part writes
+    // nothing; a part whose earlier parts are missing makes the row itself.
+    const auto t3 = t0 + 3 * kTicksPerMinute;
+    auto part = [&](std::int64_t at, std::int64_t offset) {
+        auto s = snapshot(at);
+        s.part_offset = offset;
+        if (offset > 0) s.texts.clear();
+        return s;
+    };
+    EXPECT_TRUE(st.write(part(t3, 0), store::RunRecord{}));
+    EXPECT_TRUE(st.write(part(t3, 2), store::RunRecord{}));
+    EXPECT_FALSE(st.write(part(t3, 2), store::RunRecord{})) << "a replayed part";
+    EXPECT_FALSE(st.write(part(t3, 0), store::RunRecord{})) << "a replayed first part";
+    EXPECT_TRUE(st.write(part(t3, 4), run));
+    const std::string at3 = "'" + format_timestamp(Timestamp{t3, 0, false}) + "'";
+    EXPECT_EQ(scalar(st, "SELECT count(*) FROM t_demo WHERE collected_at = " + at3), "6");
+    EXPECT_EQ(scalar(st, "SELECT row_count FROM snapshots WHERE collected_at = " + at3), "6");
+    EXPECT_EQ(scalar(st, "SELECT count(*) FROM collector_runs"), "4") << "the run comes with the last part only";
+    const auto t4 = t0 + 4 * kTicksPerMinute;
+    EXPECT_TRUE(st.write(part(t4, 6), run));
+    EXPECT_EQ(scalar(st, "SELECT row_count FROM snapshots WHERE collected_at = '" +
+                             format_timestamp(Timestamp{t4, 0, false}) + "'"),
+              "8");
 }
 
 }  // namespace

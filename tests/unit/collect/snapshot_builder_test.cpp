@@ -67,6 +67,66 @@ TEST(SnapshotBuilder, MapsColumnsByNameStoresTextOnceAndSlicesStatements) {
     EXPECT_GT(b.bytes(), 0);
 }
 
+TEST(SnapshotBuilder, ALargeAnswerGoesOutInPartsWithTheirOffsetsAndEachTextOnce) {
+    auto d = decl();
+    SnapshotBuilder b(d, "prod1");
+    std::vector<store::Snapshot> parts;
+    b.emit_parts(2, [&](store::Snapshot&& p) { parts.push_back(std::move(p)); });
+    b.begin_result(clock_columns());
+    b.row(clock_row());
+    b.end_result(1);
+    b.begin_result({{"session_id", 5, 5, 0, false}, {"statement_start_offset", 4, 10, 0, true},
+                    {"statement_end_offset", 4, 10, 0, true}, {"wait_type", -9, 60, 0, true},
+                    {"batch_text", -10, 0, 0, true}});
+    for (std::int64_t i = 0; i < 5; ++i)
+        b.row({Value{51 + i}, Value{std::int64_t{0}}, Value{std::int64_t{-1}}, Value{},
+               Value{std::string(i < 3 ? "SELECT 1;" : "SELECT 2;")}});
+    b.end_result(5);
+    EXPECT_EQ(b.rows(), 5);
+    auto last = b.take();
+    ASSERT_EQ(parts.size(), 2u) << "two parts of two rows went out while rows arrived; the fifth row is the last part";
+    EXPECT_EQ(parts[0].part_offset, 0);
+    EXPECT_EQ(parts[1].part_offset, 2);
+    EXPECT_EQ(last.part_offset, 4);
+    EXPECT_EQ(parts[0].rows.size(), 2u);
+    EXPECT_EQ(parts[1].rows.size(), 2u);
+    ASSERT_EQ(last.rows.size(), 1u);
+    EXPECT_EQ(std::get<std::int64_t>(parts[1].rows[0][0]), 53);
+    EXPECT_EQ(std::get<std::int64_t>(last.rows[0][0]), 55);
+    for (const auto& p : parts) {
+        EXPECT_EQ(format_timestamp(p.collected_at), "2026-11-23 10:00:05.1234567");
+        EXPECT_EQ(p.instance, "prod1");
+        EXPECT_EQ(p.table, "requests_test");
+        EXPECT_EQ(p.utc_offset_minutes, -300);
+    }
+    // Each text goes with the first part that references it: "SELECT 1;" with the first, "SELECT 2;" with the
+    // second (row 4); the last part references only "SELECT 2;", sent already.
+    ASSERT_EQ(parts[0].texts.size(), 1u);
+    EXPECT_EQ(parts[0].texts[0].second, "SELECT 1;");
+    ASSERT_EQ(parts[1].texts.size(), 1u);
+    EXPECT_EQ(parts[1].texts[0].second, "SELECT 2;");
+    EXPECT_TRUE(last.texts.empty());
+}
+
+TEST(SnapshotBuilder, AnAnswerThatFitsInOnePartIsOneWholeSnapshot) {
+    auto d = decl();
+    SnapshotBuilder b(d, "prod1");
+    int emitted = 0;
+    b.emit_parts(2, [&](store::Snapshot&&) { ++emitted; });
+    b.begin_result(clock_columns());
+    b.row(clock_row());
+    b.end_result(1);
+    b.begin_result({{"session_id", 5, 5, 0, false}, {"statement_start_offset", 4, 10, 0, true},
+                    {"statement_end_offset", 4, 10, 0, true}, {"wait_type", -9, 60, 0, true},
+                    {"batch_text", -10, 0, 0, true}});
+    for (std::int64_t i = 0; i < 2; ++i) b.row({Value{51 + i}, Value{}, Value{}, Value{}, Value{}});
+    b.end_result(2);
+    auto snap = b.take();
+    EXPECT_EQ(emitted, 0) << "exactly part-size rows need no part before the last";
+    EXPECT_EQ(snap.part_offset, 0);
+    EXPECT_EQ(snap.rows.size(), 2u);
+}
+
 TEST(SnapshotBuilder, AMissingDeclaredColumnIsAShapeErrorNamingIt) {
     auto d = decl();
     SnapshotBuilder b(d, "prod1");

@@ -40,6 +40,7 @@ TEST(ConfigParse, EmptyFileGivesDefaults) {
     EXPECT_EQ(cfg.agent.splay, 0ms);
     EXPECT_EQ(cfg.agent.stop_timeout, 10s);
     EXPECT_EQ(cfg.agent.quarantine, std::chrono::hours(1));
+    EXPECT_EQ(cfg.agent.snapshot_part_rows, 2000u);
     EXPECT_TRUE(cfg.collectors.empty());
     EXPECT_TRUE(cfg.warnings.empty());
 }
@@ -74,6 +75,7 @@ time_zone = "UTC"
 splay = "3s"
 stop_timeout = "25s"
 quarantine = "10m"
+snapshot_part_rows = 500
 
 [collectors.requests_5s]
 enabled = false
@@ -109,6 +111,7 @@ params = { top_rows = 50, min_elapsed_ms = 0 }
     EXPECT_EQ(cfg.agent.splay, 3s);
     EXPECT_EQ(cfg.agent.stop_timeout, 25s);
     EXPECT_EQ(cfg.agent.quarantine, std::chrono::minutes(10));
+    EXPECT_EQ(cfg.agent.snapshot_part_rows, 500u);
     ASSERT_EQ(cfg.collectors.count("requests_5s"), 1u);
     const CollectorOverride& o = cfg.collectors.at("requests_5s");
     EXPECT_EQ(o.enabled, std::optional<bool>(false));
@@ -116,7 +119,7 @@ params = { top_rows = 50, min_elapsed_ms = 0 }
     EXPECT_EQ(o.timeout, std::optional<std::chrono::milliseconds>(9s));
     EXPECT_EQ(o.retention, std::optional<std::chrono::seconds>(std::chrono::hours(48)));
     EXPECT_EQ(o.params, (std::map<std::string, long long>{{"top_rows", 50}, {"min_elapsed_ms", 0}}));
-    EXPECT_EQ(o.line, 31);  // the [collectors.requests_5s] line of the text above
+    EXPECT_EQ(o.line, 32);  // the [collectors.requests_5s] line of the text above
     EXPECT_TRUE(cfg.warnings.empty());
 }
 
@@ -216,6 +219,9 @@ TEST(ConfigErrors, ImpossibleValues) {
               "t.toml:2:16: agent.stop_timeout: must be between 1s and 10m (got \"1h\")");
     EXPECT_EQ(error_of("[agent]\nquarantine = \"8d\"\n"), "t.toml:2:14: agent.quarantine: must be at most 7d (got \"8d\")");
     EXPECT_EQ(parse("[agent]\nquarantine = \"0s\"\n", "t.toml").agent.quarantine, 0ms) << "0s turns quarantine off";
+    EXPECT_EQ(error_of("[agent]\nsnapshot_part_rows = 10\n"),
+              "t.toml:2:22: agent.snapshot_part_rows: must be 0 (whole snapshots) or 100 to 1000000");
+    EXPECT_EQ(parse("[agent]\nsnapshot_part_rows = 0\n", "t.toml").agent.snapshot_part_rows, 0u) << "0: whole snapshots";
     EXPECT_EQ(error_of("[collectors.x]\ninterval = \"5 s\"\n"),
               "t.toml:2:12: collectors.x.interval: invalid duration \"5 s\": unknown unit ' s'; a duration is an "
               "integer and a unit: ms, s, m, h or d, e.g. \"500ms\", \"5s\", \"7d\"");

@@ -94,6 +94,27 @@ TEST_F(SpoolTest, RecordRoundTripKeepsEveryValue) {
     EXPECT_THROW(decode_spool_record(std::string("\x09", 1)), SpoolFormatError);
 }
 
+TEST_F(SpoolTest, APartKeepsItsOffsetAndAWholeSnapshotKeepsTheEarlierLayout) {
+    auto whole = record(7);
+    const auto whole_bytes = encode_spool_record(whole);
+    auto part = record(7);
+    part.snapshot->part_offset = 2000;
+    part.run = RunRecord{};   // a part before the last carries no run
+    const auto part_bytes = encode_spool_record(part);
+    EXPECT_EQ(whole_bytes[0], '\x01') << "a whole snapshot is written as before parts existed";
+    EXPECT_EQ(part_bytes[0], '\x03');
+    auto back = decode_spool_record(part_bytes);
+    EXPECT_EQ(back.snapshot->part_offset, 2000);
+    EXPECT_EQ(back, part);
+    EXPECT_FALSE(decode_spool_record(whole_bytes) == back) << "the offset is part of what a record holds";
+    // An offset that is not positive does not come from an encoder.
+    auto bad = part_bytes;
+    const auto at = bad.find(std::string("\xd0\x07\0\0\0\0\0\0", 8));
+    ASSERT_NE(at, std::string::npos);
+    bad.replace(at, 8, std::string(8, '\0'));
+    EXPECT_THROW(decode_spool_record(bad), SpoolFormatError);
+}
+
 TEST_F(SpoolTest, RecordsComeBackInOrderAcrossReopen) {
     {
         Spool spool(options());

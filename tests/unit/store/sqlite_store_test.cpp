@@ -114,6 +114,48 @@ TEST_F(SqliteStoreTest, ASnapshotWrittenTwiceLandsOnce) {
     EXPECT_EQ(count(s, "SELECT count(*) FROM collector_runs"), 1);
 }
 
+TEST_F(SqliteStoreTest, ASnapshotInPartsLandsWholeOnceAndAReplayedPartIsNotWrittenAgain) {
+    SqliteStore s(path);
+    s.install({spec()});
+    auto first = snapshot("2026-11-23 10:00:00");      // rows 0-1, with the text
+    auto second = snapshot("2026-11-23 10:00:00");     // rows 2-3, the text already sent
+    second.part_offset = 2;
+    second.texts.clear();
+    auto last = snapshot("2026-11-23 10:00:00");       // rows 4-5 and the run
+    last.part_offset = 4;
+    last.texts.clear();
+    EXPECT_TRUE(s.write(first, RunRecord{}));
+    EXPECT_TRUE(s.write(second, RunRecord{}));
+    EXPECT_EQ(count(s, "SELECT row_count FROM snapshots"), 4) << "the snapshots row counts the rows written so far";
+    EXPECT_FALSE(s.write(second, RunRecord{})) << "a replayed part";
+    EXPECT_FALSE(s.write(first, RunRecord{})) << "a replayed first part";
+    EXPECT_TRUE(s.write(last, run()));
+    EXPECT_FALSE(s.write(last, run()));
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test"), 6);
+    EXPECT_EQ(count(s, "SELECT count(DISTINCT collected_at) FROM requests_test"), 1);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM snapshots"), 1);
+    EXPECT_EQ(count(s, "SELECT row_count FROM snapshots"), 6);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM collector_runs"), 1) << "the run comes with the last part only";
+    EXPECT_EQ(count(s, "SELECT count(*) FROM sql_text"), 1);
+}
+
+TEST_F(SqliteStoreTest, APartWhoseEarlierPartsAreMissingStillLands) {
+    SqliteStore s(path);
+    s.install({spec()});
+    auto third = snapshot("2026-11-23 10:00:00");
+    third.part_offset = 4;      // parts 0-3 lost (a damaged spool record)
+    EXPECT_TRUE(s.write(third, run()));
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test"), 2);
+    EXPECT_EQ(count(s, "SELECT row_count FROM snapshots"), 6);
+    EXPECT_FALSE(s.write(third, run()));
+    // A later part after a gap extends it.
+    auto fifth = snapshot("2026-11-23 10:00:00");
+    fifth.part_offset = 8;
+    EXPECT_TRUE(s.write(fifth, RunRecord{}));
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test"), 4);
+    EXPECT_EQ(count(s, "SELECT row_count FROM snapshots"), 10);
+}
+
 TEST_F(SqliteStoreTest, AFailedWriteLeavesNothingBehind) {
     SqliteStore s(path);
     s.install({spec()});
