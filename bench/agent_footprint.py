@@ -116,6 +116,8 @@ def main():
     ap.add_argument("--speed", type=float, default=20)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--config-extra", default="",
+                    help="TOML appended to the agent's configuration, e.g. '[agent]\\nsnapshot_part_rows = 500'")
     ap.add_argument("--smaps", action="store_true",
                     help="before stopping the agent, print its resident memory by mapping (binary, each library, heap, "
                          "anonymous)")
@@ -136,6 +138,7 @@ def main():
                     f'TDS_Version=7.4"\nuser = "dmvlog"\npassword_file = "{pw}"\n'
                     f'ca_file = "{os.path.join(work, "tls", "ca.pem")}"\n\n'
                     f'[store]\npath = "{store}"\n')
+            f.write("\n" + args.config_extra.replace("\\n", "\n") + "\n")
         wall = args.minutes * 60 / args.speed
         log = open(os.path.join(work, "agent.log"), "w")
         agent = subprocess.Popen([os.path.join(args.build, "dmvlog"), "run", "--config", cfg, "--time-scale",

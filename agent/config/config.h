@@ -94,7 +94,7 @@ struct Agent {
     std::chrono::milliseconds quarantine{std::chrono::hours(1)};
     // A collector answer of more rows than this reaches the store in parts of this many rows, each written
     // as it arrives, so that memory follows this number and not the server's size. 0 = whole snapshots.
-    std::size_t snapshot_part_rows = 2000;
+    std::size_t snapshot_part_rows = 500;
 };
 
 // dmvlog's extended-event session for blocking and deadlocks (`dmvlog xe setup`, blocking_events).

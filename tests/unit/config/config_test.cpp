@@ -40,7 +40,7 @@ TEST(ConfigParse, EmptyFileGivesDefaults) {
     EXPECT_EQ(cfg.agent.splay, 0ms);
     EXPECT_EQ(cfg.agent.stop_timeout, 10s);
     EXPECT_EQ(cfg.agent.quarantine, std::chrono::hours(1));
-    EXPECT_EQ(cfg.agent.snapshot_part_rows, 2000u);
+    EXPECT_EQ(cfg.agent.snapshot_part_rows, 500u);
     EXPECT_TRUE(cfg.collectors.empty());
     EXPECT_TRUE(cfg.warnings.empty());
 }
@@ -75,7 +75,7 @@ time_zone = "UTC"
 splay = "3s"
 stop_timeout = "25s"
 quarantine = "10m"
-snapshot_part_rows = 500
+snapshot_part_rows = 800
 
 [collectors.requests_5s]
 enabled = false
@@ -111,7 +111,7 @@ params = { top_rows = 50, min_elapsed_ms = 0 }
     EXPECT_EQ(cfg.agent.splay, 3s);
     EXPECT_EQ(cfg.agent.stop_timeout, 25s);
     EXPECT_EQ(cfg.agent.quarantine, std::chrono::minutes(10));
-    EXPECT_EQ(cfg.agent.snapshot_part_rows, 500u);
+    EXPECT_EQ(cfg.agent.snapshot_part_rows, 800u);
     ASSERT_EQ(cfg.collectors.count("requests_5s"), 1u);
     const CollectorOverride& o = cfg.collectors.at("requests_5s");
     EXPECT_EQ(o.enabled, std::optional<bool>(false));
