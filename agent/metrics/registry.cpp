@@ -58,7 +58,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Help("How long the store took to write one snapshot or run record (failed attempts too)")
                            .Register(r)
                            .Add({}, duration_buckets());
-    written_ = &BuildCounter().Name("dmvlog_store_snapshots_written_total").Help("Snapshots committed to the store").Register(r).Add({});
+    written_ = &BuildCounter()
+                    .Name("dmvlog_store_snapshots_written_total")
+                    .Help("Snapshots committed to the store (each part of a large one counts)")
+                    .Register(r)
+                    .Add({});
     duplicates_ = &BuildCounter().Name("dmvlog_store_snapshots_duplicate_total")
                        .Help("Snapshots already in the store (not written again)")
                        .Register(r)

@@ -67,17 +67,22 @@ TEST(SnapshotBuilder, MapsColumnsByNameStoresTextOnceAndSlicesStatements) {
     EXPECT_GT(b.bytes(), 0);
 }
 
-TEST(SnapshotBuilder, ALargeAnswerGoesOutInPartsWithTheirOffsetsAndEachTextOnce) {
-    auto d = decl();
-    SnapshotBuilder b(d, "prod1");
-    std::vector<store::Snapshot> parts;
-    b.emit_parts(2, [&](store::Snapshot&& p) { parts.push_back(std::move(p)); });
+// The clock result, then the row result's header with the declared columns in declared order.
+void start_rows_in_declared_order(SnapshotBuilder& b) {
     b.begin_result(clock_columns());
     b.row(clock_row());
     b.end_result(1);
     b.begin_result({{"session_id", 5, 5, 0, false}, {"statement_start_offset", 4, 10, 0, true},
                     {"statement_end_offset", 4, 10, 0, true}, {"wait_type", -9, 60, 0, true},
                     {"batch_text", -10, 0, 0, true}});
+}
+
+TEST(SnapshotBuilder, ALargeAnswerGoesOutInPartsWithTheirOffsetsAndEachTextOnce) {
+    auto d = decl();
+    SnapshotBuilder b(d, "prod1");
+    std::vector<store::Snapshot> parts;
+    b.emit_parts(2, [&](store::Snapshot&& p) { parts.push_back(std::move(p)); });
+    start_rows_in_declared_order(b);
     for (std::int64_t i = 0; i < 5; ++i)
         b.row({Value{51 + i}, Value{std::int64_t{0}}, Value{std::int64_t{-1}}, Value{},
                Value{std::string(i < 3 ? "SELECT 1;" : "SELECT 2;")}});
@@ -113,12 +118,7 @@ TEST(SnapshotBuilder, AnAnswerThatFitsInOnePartIsOneWholeSnapshot) {
     SnapshotBuilder b(d, "prod1");
     int emitted = 0;
     b.emit_parts(2, [&](store::Snapshot&&) { ++emitted; });
-    b.begin_result(clock_columns());
-    b.row(clock_row());
-    b.end_result(1);
-    b.begin_result({{"session_id", 5, 5, 0, false}, {"statement_start_offset", 4, 10, 0, true},
-                    {"statement_end_offset", 4, 10, 0, true}, {"wait_type", -9, 60, 0, true},
-                    {"batch_text", -10, 0, 0, true}});
+    start_rows_in_declared_order(b);
     for (std::int64_t i = 0; i < 2; ++i) b.row({Value{51 + i}, Value{}, Value{}, Value{}, Value{}});
     b.end_result(2);
     auto snap = b.take();
