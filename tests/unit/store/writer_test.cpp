@@ -199,6 +199,35 @@ TEST_F(WriterTest, ASpooledSnapshotTheStoreAlreadyHasLandsOnce) {
     EXPECT_EQ(scalar("SELECT count(*) FROM collector_runs"), 2);
 }
 
+TEST_F(WriterTest, TheSpooledPartsOfASnapshotReplayedAfterACrashLandOnceAndWhole) {
+    // A large answer in three parts; the first two reached the store before a kill -9 that left all three in the
+    // spool (the head not yet moved past them).
+    auto part = [](int offset, bool last) {
+        Snapshot s = snapshot(1);
+        s.rows.clear();
+        for (int i = 0; i < 2; ++i) s.rows.push_back({Value{std::string("LCK_M_X")}, Value{std::int64_t{offset + i}}});
+        s.part_offset = offset;
+        RunRecord r;   // the run goes with the last part
+        if (last) r = RunRecord{"prod1", "waits_test", snapshot(1).collected_at, 1.0, 6, 60, "ok", "", ""};
+        return SpoolRecord{std::move(s), std::move(r)};
+    };
+    ASSERT_TRUE(store->write(*part(0, false).snapshot, part(0, false).run));
+    ASSERT_TRUE(store->write(*part(2, false).snapshot, part(2, false).run));
+    {
+        auto s = spool();
+        for (int offset : {0, 2, 4}) s->append(part(offset, offset == 4));
+    }
+    Writer writer(*store, spool());
+    ASSERT_TRUE(writer.flush(30s)) << writer.stats().last_error;
+    EXPECT_EQ(writer.stats().duplicates, 2u);
+    EXPECT_EQ(writer.stats().written, 1u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM snapshots"), 1);
+    EXPECT_EQ(scalar("SELECT row_count FROM snapshots"), 6);
+    EXPECT_EQ(scalar("SELECT count(*) FROM waits_test"), 6);
+    EXPECT_EQ(scalar("SELECT count(DISTINCT wait_ms) FROM waits_test"), 6) << "each row once";
+    EXPECT_EQ(scalar("SELECT count(*) FROM collector_runs"), 1);
+}
+
 TEST_F(WriterTest, ReplaySpeed) {
     // Figures for docs/benchmarks.md ("Store faults"): appending to the spool and replaying it into SQLite.
     constexpr int kRecords = 1000;
