@@ -141,7 +141,8 @@ RunResult CollectorJob::run() {
         SnapshotBuilder builder(decl_, instance());
         // A large answer goes to the writer in parts while it arrives; the run record goes with the last part,
         // so a run that fails after a part keeps what was handed over and is recorded as failed.
-        builder.emit_parts(part_rows_, [this](store::Snapshot&& part) { writer_.submit(std::move(part), store::RunRecord{}); });
+        builder.emit_parts(part_rows_,
+                           [this](store::Snapshot&& part) { writer_.submit(std::move(part), store::RunRecord{}); });
         if (decl_.scope == "database") {
             auto dbs = databases_to_visit(list_databases(*lease), source_.instance());
             for (const auto& db : dbs) {
