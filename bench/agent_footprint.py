@@ -12,6 +12,7 @@ with --time-scale X for a number of simulated minutes at default intervals, then
 Usage: bench/agent_footprint.py [--scenario NAME] [--minutes M] [--speed X] [--build DIR]
 """
 import argparse
+import calendar
 import json
 import os
 import re
@@ -73,6 +74,93 @@ def inline_text_copy(src, dst):
     db.close()
 
 
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?$")
+
+
+def record_bytes(v):
+    """Bytes a value takes in an SQLite record: its payload plus its serial type in the header."""
+    if v is None:
+        return 1
+    if isinstance(v, int):
+        if v in (0, 1):
+            return 1
+        a = v if v >= 0 else -v - 1
+        for n, lim in ((1, 1 << 7), (2, 1 << 15), (3, 1 << 23), (4, 1 << 31), (6, 1 << 47)):
+            if a < lim:
+                return 1 + n
+        return 9
+    if isinstance(v, float):
+        return 9
+    n = len(v.encode()) if isinstance(v, str) else len(v)
+    return n + (1 if n < 58 else 2)
+
+
+def column_bytes(path, tables, sample=20000):
+    """Average record bytes per row and per column of each table, from a sample of its rows."""
+    db = sqlite3.connect(path)
+    out = {}
+    for t in tables:
+        cur = db.execute(f'SELECT * FROM "{t}" LIMIT {sample}')
+        cols = [d[0] for d in cur.description]
+        tot, n = [0] * len(cols), 0
+        for r in cur:
+            n += 1
+            for i, v in enumerate(r):
+                tot[i] += record_bytes(v)
+        if n:
+            out[t] = (n, {c: b / n for c, b in zip(cols, tot)})
+    db.close()
+    return out
+
+
+def compact_copy(src, dst):
+    """A study of a denser row layout, built from the same rows: each row's (instance, collected_at,
+    utc_offset_minutes) replaced by the snapshot's id, timestamps as integers (100 ns ticks), and every other
+    text or binary value (handles, object, counter and wait names) by the id of a row of a dictionary table
+    that holds each distinct value once; one index per table on the snapshot id. Text references (*_hash)
+    stay as they are. Not what the agent writes: a measurement of what such a layout would hold."""
+    shutil.copy(src, dst)
+    db = sqlite3.connect(dst)
+    db.execute("CREATE TABLE dict_values (id INTEGER PRIMARY KEY, value UNIQUE)")
+    ids = {}
+
+    def ref(v):
+        i = ids.get(v)
+        if i is None:
+            i = ids[v] = len(ids) + 1
+            db.execute("INSERT INTO dict_values VALUES (?, ?)", (i, v))
+        return i
+
+    def ticks(v):
+        whole, _, frac = v.replace("T", " ").partition(".")
+        t = time.strptime(whole, "%Y-%m-%d %H:%M:%S")
+        return (int(calendar.timegm(t)) * 10_000_000) + int((frac + "0000000")[:7])
+
+    tables = db.execute("SELECT table_name, collector FROM collector_tables").fetchall()
+    snap = {k[1:]: k[0] for k in db.execute("SELECT snapshot_id, instance, collector, collected_at FROM snapshots")}
+    for t, collector in tables:
+        cols = [r[1] for r in db.execute(f'PRAGMA table_info("{t}")')]
+        keep = [c for c in cols if c not in ("instance", "collected_at", "utc_offset_minutes")]
+        db.execute(f'CREATE TABLE "{t}_compact" (snapshot_id INTEGER, {", ".join(f"{chr(34)}{c}{chr(34)}" for c in keep)})')
+        rows = []
+        for r in db.execute(f'SELECT instance, collected_at, {", ".join(f"{chr(34)}{c}{chr(34)}" for c in keep)} FROM "{t}"'):
+            out = [snap.get((r[0], collector, r[1]))]
+            for c, v in zip(keep, r[2:]):
+                if c.endswith("_hash") or v is None or isinstance(v, (int, float)):
+                    out.append(v)
+                elif isinstance(v, str) and TIMESTAMP.match(v):
+                    out.append(ticks(v))
+                else:
+                    out.append(ref(v))
+            rows.append(out)
+        db.executemany(f'INSERT INTO "{t}_compact" VALUES ({", ".join("?" * (len(keep) + 1))})', rows)
+        db.execute(f'DROP TABLE "{t}"')
+        db.execute(f'CREATE INDEX "{t}_compact_by_time" ON "{t}_compact" (snapshot_id)')
+    db.commit()
+    db.execute("VACUUM")
+    db.close()
+
+
 def vacuumed_size(path):
     db = sqlite3.connect(path)
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -118,6 +206,9 @@ def main():
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--config-extra", default="",
                     help="TOML appended to the agent's configuration, e.g. '[agent]\\nsnapshot_part_rows = 500'")
+    ap.add_argument("--layout-study", action="store_true",
+                    help="also measure a denser row layout built from the same rows (snapshot ids, integer times, "
+                         "a dictionary of names and handles) and print each large table's bytes per column")
     ap.add_argument("--smaps", action="store_true",
                     help="before stopping the agent, print its resident memory by mapping (binary, each library, heap, "
                          "anonymous)")
@@ -225,6 +316,22 @@ def main():
     for name, size in by_table:
         print(f"    {name:36} {size / 1e6:9.1f} MB")
     figures["largest_tables_mb_per_day"] = {name: round(size / 1e6, 1) for name, size in by_table}
+    if args.layout_study:
+        largest = [n for n, _ in by_table if n in intervals][:6]
+        print("  bytes per row of the largest collector tables (record only, without indexes), by column:")
+        for t, (n, cols) in column_bytes(store, largest).items():
+            top = sorted(cols.items(), key=lambda kv: -kv[1])[:8]
+            print(f"    {t}: {sum(cols.values()):.0f} B/row ({n} rows sampled); "
+                  + ", ".join(f"{c} {b:.0f}" for c, b in top))
+        compact = os.path.join(work, "compact.db")
+        compact_copy(store, compact)
+        vacuumed_size(compact)
+        dense, dense_parts = per_day(compact, "_compact")
+        figures["dense_layout_bytes_per_instance_day"] = int(dense)
+        print(f"  layout study (snapshot ids, integer times, dictionary of names and handles): "
+              f"{dense / 1e6:.1f} MB per instance-day; ratio {theirs / dense:.2f}x against text on every row")
+        for name, size in sorted(dense_parts.items(), key=lambda kv: -kv[1])[:8]:
+            print(f"    {name:36} {size / 1e6:9.1f} MB (now {ours_parts.get(name, 0) / 1e6:.1f})")
     timeouts = {c["collector"]: parse_duration_ms(c["timeout"]) for c in listing}
     over = []
     print("  collector                runs  failed  rows/run   max ms  timeout ms")
