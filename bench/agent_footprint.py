@@ -6,10 +6,14 @@ with --time-scale X for a number of simulated minutes at default intervals, then
   - CPU seconds of the agent per simulated hour, and as a share of one core (target: under 1%);
   - the agent's peak RSS (target: under 30 MB);
   - store bytes per instance-day, against the same rows with their SQL text repeated on every row
-    (the baseline, built from the same store in the same run; target: at least 5x smaller);
+    (the baseline, built from the same store in the same run; target: at least 5x smaller); shared tables
+    (text, run records) both linearly and at their steady growth (from a copy of the store at mid-run);
+  - with --layout-study, the bytes per column of the largest tables, and the same figures for copies of the
+    rows in denser layouts (docs/benchmarks.md, "Layout study");
   - per collector: runs, failures, p50/p95 duration, rows per snapshot, skipped ticks.
 
-Usage: bench/agent_footprint.py [--scenario NAME] [--minutes M] [--speed X] [--build DIR]
+Usage: bench/agent_footprint.py [--scenario NAME] [--minutes M] [--speed X] [--build DIR] [--layout-study]
+                                [--keep] [--smaps] [--config-extra TOML] [--json FILE]
 """
 import argparse
 import calendar
@@ -113,16 +117,55 @@ def column_bytes(path, tables, sample=20000):
     return out
 
 
-def compact_copy(src, dst):
-    """A study of a denser row layout, built from the same rows: each row's (instance, collected_at,
-    utc_offset_minutes) replaced by the snapshot's id, timestamps as integers (100 ns ticks), and every other
-    text or binary value (handles, object, counter and wait names) by the id of a row of a dictionary table
-    that holds each distinct value once; one index per table on the snapshot id. Text references (*_hash)
-    stay as they are. Not what the agent writes: a measurement of what such a layout would hold."""
+# Layout study, step 2: the columns that name a plan lifetime (constant while it is cached), kept once in a
+# lifetimes table; the row keeps the lifetime's id.
+LIFETIME_COLUMNS = {
+    "query_stats": ["sql_handle", "plan_handle", "statement_start_offset", "statement_end_offset", "creation_time",
+                    "query_hash", "query_plan_hash", "plan_generation_num", "batch_text_hash", "statement_text_hash"],
+    "procedure_stats": ["database_id", "database_name", "object_id", "object_name", "type", "plan_handle",
+                        "sql_handle", "cached_time"],
+}
+LIFETIME_COLUMNS["query_stats_full"] = LIFETIME_COLUMNS["query_stats"]
+LIFETIME_TABLE = {"query_stats": "statement_lifetimes", "query_stats_full": "statement_lifetimes",
+                  "procedure_stats": "procedure_lifetimes"}   # the hourly full read shares the minute's lifetimes
+# Layout study, step 3: slow-moving data whose per-minute snapshots repeat most rows unchanged.
+CHANGE_ONLY = ("perf_counters", "index_operational", "index_usage", "wait_stats", "latch_stats", "spinlock_stats",
+               "file_io", "memory_clerks")
+
+
+def declared_keys():
+    """Key columns of each collector table, from the declarations (plus database_id for per-database ones)."""
+    import tomllib
+    keys = {}
+    for f in sorted(os.listdir(os.path.join(ROOT, "collectors"))):
+        with open(os.path.join(ROOT, "collectors", f), "rb") as fh:
+            d = tomllib.load(fh)
+        k = [c.split()[0] for c in d.get("columns", []) if "key" in c.split()[2:]]
+        if d.get("scope") == "database":
+            k = ["database_id"] + k
+        for c in d.get("collector", []):
+            keys[c["table"]] = k
+    return keys
+
+
+def compact_copy(src, dst, lifetimes=False, change_only=False):
+    """A study of a denser row layout, built from the same rows; not what the agent writes, a measurement of
+    what such a layout would hold.
+    Step 1: each row's (instance, collected_at, utc_offset_minutes) replaced by the snapshot's id, timestamps as
+    integers (100 ns ticks), and every other text or binary value (handles, object, counter and wait names) by
+    the id of a row of a dictionary table that holds each distinct value once; one index per table on the
+    snapshot id. Text references (*_hash) stay as they are.
+    lifetimes (step 2): the columns of LIFETIME_COLUMNS once per plan lifetime in a lifetimes table (raw
+    values, with an index to find a lifetime; counted linearly like the text, an upper bound), and the other
+    timestamps of a row as milliseconds relative to its snapshot.
+    change_only (step 3): a row of the CHANGE_ONLY tables only when a value differs from its key's previous
+    row, or when the hour changed since its key's last stored row (a full snapshot an hour, so that a
+    point-in-time read looks back at most an hour and retention never removes a key's only row)."""
     shutil.copy(src, dst)
     db = sqlite3.connect(dst)
     db.execute("CREATE TABLE dict_values (id INTEGER PRIMARY KEY, value UNIQUE)")
-    ids = {}
+    ids, life_ids = {}, {}
+    keys = declared_keys() if change_only else {}
 
     def ref(v):
         i = ids.get(v)
@@ -136,28 +179,76 @@ def compact_copy(src, dst):
         t = time.strptime(whole, "%Y-%m-%d %H:%M:%S")
         return (int(calendar.timegm(t)) * 10_000_000) + int((frac + "0000000")[:7])
 
+    def dense(c, v):
+        if c.endswith("_hash") or v is None or isinstance(v, (int, float)):
+            return v
+        if isinstance(v, str) and TIMESTAMP.match(v):
+            return ticks(v)
+        return ref(v)
+
     tables = db.execute("SELECT table_name, collector FROM collector_tables").fetchall()
     snap = {k[1:]: k[0] for k in db.execute("SELECT snapshot_id, instance, collector, collected_at FROM snapshots")}
+    q = chr(34)
     for t, collector in tables:
         cols = [r[1] for r in db.execute(f'PRAGMA table_info("{t}")')]
         keep = [c for c in cols if c not in ("instance", "collected_at", "utc_offset_minutes")]
-        db.execute(f'CREATE TABLE "{t}_compact" (snapshot_id INTEGER, {", ".join(f"{chr(34)}{c}{chr(34)}" for c in keep)})')
+        life = [c for c in LIFETIME_COLUMNS.get(t, []) if c in keep] if lifetimes else []
+        rest = [c for c in keep if c not in life]
+        out_cols = ["snapshot_id"] + (["lifetime_id"] if life else []) + rest
+        db.execute(f'CREATE TABLE "{t}_compact" ({", ".join(q + c + q for c in out_cols)})')
+        lt = LIFETIME_TABLE.get(t)
+        if life:   # raw values, and an index to find a lifetime by plan, statement and creation
+            db.execute(f'CREATE TABLE IF NOT EXISTS "{lt}" (id INTEGER PRIMARY KEY, {", ".join(q + c + q for c in life)})')
+            found = [c for c in life if c in ("plan_handle", "statement_start_offset", "creation_time", "cached_time")]
+            db.execute(f'CREATE INDEX IF NOT EXISTS "{lt}_by_plan" ON "{lt}" ({", ".join(q + c + q for c in found)})')
+        key_cols = [c for c in keys.get(t, []) if c in keep] if t in CHANGE_ONLY else []
+        last = {}
         rows = []
-        for r in db.execute(f'SELECT instance, collected_at, {", ".join(f"{chr(34)}{c}{chr(34)}" for c in keep)} FROM "{t}"'):
+        for r in db.execute(f'SELECT instance, collected_at, {", ".join(q + c + q for c in keep)} FROM "{t}" '
+                            f'ORDER BY collected_at'):
+            vals = dict(zip(keep, r[2:]))
+            if key_cols:
+                k = tuple(vals[c] for c in key_cols)
+                hour = r[1][:13]
+                prev = last.get(k)
+                if prev is not None and prev[0] == r[2:] and prev[1] == hour:
+                    continue
+                last[k] = (r[2:], hour)
             out = [snap.get((r[0], collector, r[1]))]
-            for c, v in zip(keep, r[2:]):
-                if c.endswith("_hash") or v is None or isinstance(v, (int, float)):
-                    out.append(v)
-                elif isinstance(v, str) and TIMESTAMP.match(v):
-                    out.append(ticks(v))
+            if life:
+                identity = (lt,) + tuple(vals[c] for c in life)
+                i = life_ids.get(identity)
+                if i is None:
+                    i = life_ids[identity] = len(life_ids) + 1
+                    db.execute(f'INSERT INTO "{lt}" VALUES ({", ".join("?" * (len(life) + 1))})',
+                               (i,) + identity[1:])
+                out.append(i)
+            base = ticks(r[1]) if lifetimes else None
+            for c in rest:
+                v = vals[c]
+                if base is not None and isinstance(v, str) and TIMESTAMP.match(v):
+                    out.append((ticks(v) - base) // 10_000)
                 else:
-                    out.append(ref(v))
+                    out.append(dense(c, v))
             rows.append(out)
-        db.executemany(f'INSERT INTO "{t}_compact" VALUES ({", ".join("?" * (len(keep) + 1))})', rows)
+        db.executemany(f'INSERT INTO "{t}_compact" VALUES ({", ".join("?" * len(out_cols))})', rows)
         db.execute(f'DROP TABLE "{t}"')
         db.execute(f'CREATE INDEX "{t}_compact_by_time" ON "{t}_compact" (snapshot_id)')
     db.commit()
     db.execute("VACUUM")
+    db.close()
+
+
+def truncated_copy(src, dst, cutoff):
+    """The store as it was at `cutoff` (a collected_at): what came later removed from every table."""
+    shutil.copy(src, dst)
+    db = sqlite3.connect(dst)
+    for (t,) in db.execute("SELECT table_name FROM collector_tables").fetchall():
+        db.execute(f'DELETE FROM "{t}" WHERE collected_at > ?', (cutoff,))
+    db.execute("DELETE FROM snapshots WHERE collected_at > ?", (cutoff,))
+    db.execute("DELETE FROM sql_text WHERE first_seen > ?", (cutoff,))
+    db.execute("DELETE FROM collector_runs WHERE started_at > ?", (cutoff,))
+    db.commit()
     db.close()
 
 
@@ -209,6 +300,7 @@ def main():
     ap.add_argument("--layout-study", action="store_true",
                     help="also measure a denser row layout built from the same rows (snapshot ids, integer times, "
                          "a dictionary of names and handles) and print each large table's bytes per column")
+    ap.add_argument("--keep", action="store_true", help="keep the stores (and their copies) for inspection")
     ap.add_argument("--smaps", action="store_true",
                     help="before stopping the agent, print its resident memory by mapping (binary, each library, heap, "
                          "anonymous)")
@@ -266,14 +358,22 @@ def main():
                                                 (c["collector"],)).fetchone()[0]
     db.close()
 
-    def per_day(path, suffix=""):
-        """Bytes per instance-day: each collector table (with its indexes) at its own run rate; shared
-        tables (SQL text, snapshots, run records) linearly over the measured window (an upper bound for
-        text, which repeats more as days go by)."""
+    def sizes_of(path):
         conn = sqlite3.connect(path)
         sizes = dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall())
         conn.close()
-        total, parts = 0.0, {}
+        return sizes
+
+    def per_day(path, suffix="", half=None):
+        """Bytes per instance-day: each collector table (with its indexes) at its own run rate; shared
+        tables (SQL text, snapshots, run records, dictionaries) linearly over the measured window, an upper
+        bound for what is kept once (text, names), which repeats more as days go by. With `half` (the same
+        store as it was at the middle of the run), shared tables are also given at their steady growth
+        instead: their size at the end plus the growth of the second half, carried over the rest of the day.
+        Returns (linear total, parts, steady total)."""
+        sizes = sizes_of(path)
+        sizes_half = sizes_of(half) if half else {}
+        total, steady, parts = 0.0, 0.0, {}
         for name, size in sizes.items():
             base = name
             for t in intervals:
@@ -281,17 +381,36 @@ def main():
                     base = t
             if base in intervals and snaps_by_table.get(base):
                 daily = size / snaps_by_table[base] * (86400 / intervals[base])
+                grown = daily
             else:
                 daily = size * day_factor
-            parts[base] = parts.get(base, 0) + daily
+                grown = size + max(0, size - sizes_half.get(name, 0)) / half_hours * (24 - simulated_hours) \
+                    if half else daily
+            parts[base] = parts.get(base, 0) + (grown if half else daily)
             total += daily
-        return total, parts
+            steady += grown
+        return total, parts, steady
+
+    db = sqlite3.connect(store)
+    times = [r[0] for r in db.execute("SELECT collected_at FROM snapshots ORDER BY collected_at")]
+    db.close()
+    cutoff = times[len(times) // 2]
+
+    def hours_between(a, b):
+        f = lambda v: calendar.timegm(time.strptime(v[:19], "%Y-%m-%d %H:%M:%S")) + float("0" + v[19:])
+        return (f(b) - f(a)) / 3600
+    half_hours = hours_between(cutoff, times[-1])
     ours_file = vacuumed_size(store)
-    ours, ours_parts = per_day(store)
+    store_half = os.path.join(work, "half.db")
+    truncated_copy(store, store_half, cutoff)
+    vacuumed_size(store_half)
+    ours, ours_parts, ours_steady = per_day(store, half=store_half)
     inline = os.path.join(work, "inline.db")
     inline_text_copy(store, inline)
     vacuumed_size(inline)
-    theirs, _ = per_day(inline, "_inline")
+    inline_half = os.path.join(work, "inline_half.db")
+    inline_text_copy(store_half, inline_half)
+    theirs, _, theirs_steady = per_day(inline, "_inline", half=inline_half)
     by_table = sorted(ours_parts.items(), key=lambda kv: -kv[1])[:12]
     figures = {
         "scenario": args.scenario, "speed": args.speed, "simulated_minutes": round(simulated_hours * 60, 2),
@@ -302,6 +421,9 @@ def main():
         "store_bytes": ours_file, "store_bytes_per_instance_day": int(ours),
         "inline_text_bytes_per_instance_day": int(theirs),
         "text_dedup_ratio": round(theirs / ours, 2) if ours else None,
+        "store_bytes_per_instance_day_steady": int(ours_steady),
+        "inline_text_bytes_per_instance_day_steady": int(theirs_steady),
+        "text_dedup_ratio_steady": round(theirs_steady / ours_steady, 2) if ours_steady else None,
     }
     print(f"scenario {args.scenario}: {figures['simulated_minutes']} simulated minutes at {args.speed}x, "
           f"agent exit {figures['agent_exit_status']}")
@@ -312,7 +434,10 @@ def main():
           f"{figures['store_bytes_per_instance_day'] / 1e6:.1f} MB per instance-day")
     print(f"  same rows with text on every row: {figures['inline_text_bytes_per_instance_day'] / 1e6:.1f} MB per "
           f"instance-day; ratio {figures['text_dedup_ratio']}x (target >= 5x)")
-    print("  largest tables with their indexes (per instance-day):")
+    print(f"  with shared tables (text, run records) at their steady growth instead of linearly: "
+          f"{ours_steady / 1e6:.1f} MB against {theirs_steady / 1e6:.1f} MB, "
+          f"ratio {figures['text_dedup_ratio_steady']}x")
+    print("  largest tables with their indexes (per instance-day; shared tables at their steady growth):")
     for name, size in by_table:
         print(f"    {name:36} {size / 1e6:9.1f} MB")
     figures["largest_tables_mb_per_day"] = {name: round(size / 1e6, 1) for name, size in by_table}
@@ -323,15 +448,24 @@ def main():
             top = sorted(cols.items(), key=lambda kv: -kv[1])[:8]
             print(f"    {t}: {sum(cols.values()):.0f} B/row ({n} rows sampled); "
                   + ", ".join(f"{c} {b:.0f}" for c, b in top))
-        compact = os.path.join(work, "compact.db")
-        compact_copy(store, compact)
-        vacuumed_size(compact)
-        dense, dense_parts = per_day(compact, "_compact")
-        figures["dense_layout_bytes_per_instance_day"] = int(dense)
-        print(f"  layout study (snapshot ids, integer times, dictionary of names and handles): "
-              f"{dense / 1e6:.1f} MB per instance-day; ratio {theirs / dense:.2f}x against text on every row")
-        for name, size in sorted(dense_parts.items(), key=lambda kv: -kv[1])[:8]:
-            print(f"    {name:36} {size / 1e6:9.1f} MB (now {ours_parts.get(name, 0) / 1e6:.1f})")
+        steps = [("step 1: snapshot ids, integer times, a dictionary of names and handles", {}),
+                 ("step 2: + plan lifetimes once, times relative to the snapshot", {"lifetimes": True}),
+                 ("step 3: + slow-moving tables only when changed, full hourly", {"lifetimes": True,
+                                                                                 "change_only": True})]
+        figures["layout_study_bytes_per_instance_day"] = {}
+        for n, (label, opts) in enumerate(steps, 1):
+            compact = os.path.join(work, f"compact{n}.db")
+            compact_copy(store, compact, **opts)
+            vacuumed_size(compact)
+            compact_half = os.path.join(work, f"compact{n}_half.db")
+            compact_copy(store_half, compact_half, **opts)
+            dense, dense_parts, dense_steady = per_day(compact, "_compact", half=compact_half)
+            figures["layout_study_bytes_per_instance_day"][f"step{n}"] = [int(dense), int(dense_steady)]
+            print(f"  layout study, {label}: {dense / 1e6:.1f} MB per instance-day, ratio {theirs / dense:.2f}x; "
+                  f"shared tables at their steady growth: {dense_steady / 1e6:.1f} MB, "
+                  f"ratio {theirs_steady / dense_steady:.2f}x")
+            for name, size in sorted(dense_parts.items(), key=lambda kv: -kv[1])[:8]:
+                print(f"    {name:36} {size / 1e6:9.1f} MB (now {ours_parts.get(name, 0) / 1e6:.1f})")
     timeouts = {c["collector"]: parse_duration_ms(c["timeout"]) for c in listing}
     over = []
     print("  collector                runs  failed  rows/run   max ms  timeout ms")
@@ -345,7 +479,10 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump(figures, f, indent=2)
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        print(f"  stores kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
