@@ -81,6 +81,13 @@ def inline_text_copy(src, dst):
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?$")
 
 
+def ticks(v):
+    """A store timestamp (ISO text, UTC) as 100 ns ticks since 1970."""
+    whole, _, frac = v.replace("T", " ").partition(".")
+    t = time.strptime(whole, "%Y-%m-%d %H:%M:%S")
+    return (int(calendar.timegm(t)) * 10_000_000) + int((frac + "0000000")[:7])
+
+
 def record_bytes(v):
     """Bytes a value takes in an SQLite record: its payload plus its serial type in the header."""
     if v is None:
@@ -173,11 +180,6 @@ def compact_copy(src, dst, lifetimes=False, change_only=False):
             i = ids[v] = len(ids) + 1
             db.execute("INSERT INTO dict_values VALUES (?, ?)", (i, v))
         return i
-
-    def ticks(v):
-        whole, _, frac = v.replace("T", " ").partition(".")
-        t = time.strptime(whole, "%Y-%m-%d %H:%M:%S")
-        return (int(calendar.timegm(t)) * 10_000_000) + int((frac + "0000000")[:7])
 
     def dense(c, v):
         if c.endswith("_hash") or v is None or isinstance(v, (int, float)):
@@ -396,10 +398,7 @@ def main():
     db.close()
     cutoff = times[len(times) // 2]
 
-    def hours_between(a, b):
-        f = lambda v: calendar.timegm(time.strptime(v[:19], "%Y-%m-%d %H:%M:%S")) + float("0" + v[19:])
-        return (f(b) - f(a)) / 3600
-    half_hours = hours_between(cutoff, times[-1])
+    half_hours = (ticks(times[-1]) - ticks(cutoff)) / 10_000_000 / 3600
     ours_file = vacuumed_size(store)
     store_half = os.path.join(work, "half.db")
     truncated_copy(store, store_half, cutoff)
