@@ -51,16 +51,22 @@ def start_sim(scenario, speed, workdir):
     sys.exit("simulator did not start:\n" + out.read())
 
 
+def is_view(db, name):
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = ?", (name,)).fetchone() is not None
+
+
 def inline_text_copy(src, dst):
-    """The same rows with every *_hash text reference replaced by the text itself."""
+    """The baseline: the same rows as each collector table's declared shape (instance, collected_at and
+    utc_offset_minutes on every row, times as ISO text, names and handles in the row), with every *_hash text
+    reference replaced by the text itself. The store keeps rows densely (table NAME_data, a view NAME with the
+    declared shape); the baseline is built from the view."""
     shutil.copy(src, dst)
     db = sqlite3.connect(dst)
     tables = [r[0] for r in db.execute("SELECT table_name FROM collector_tables")]
+    tables = [t for t in tables if db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (t,)).fetchone()]
     for t in tables:
         cols = [r[1] for r in db.execute(f'PRAGMA table_info("{t}")')]
         hashed = [c for c in cols if c.endswith("_hash")]
-        if not hashed:
-            continue
         select = []
         joins = []
         for i, c in enumerate(cols):
@@ -70,9 +76,15 @@ def inline_text_copy(src, dst):
             else:
                 select.append(f't."{c}"')
         db.execute(f'CREATE TABLE "{t}_inline" AS SELECT {", ".join(select)} FROM "{t}" t {" ".join(joins)}')
-        db.execute(f'DROP TABLE "{t}"')
         db.execute(f'CREATE INDEX "{t}_inline_by_time" ON "{t}_inline" (instance, collected_at)')
+    for t in tables:
+        if is_view(db, t):
+            db.execute(f'DROP VIEW "{t}"')
+            db.execute(f'DROP TABLE "{t}_data"')
+        else:
+            db.execute(f'DROP TABLE "{t}"')
     db.execute("DROP TABLE sql_text")
+    db.execute("DROP TABLE IF EXISTS dictionary")
     db.commit()
     db.execute("VACUUM")
     db.close()
@@ -111,7 +123,8 @@ def column_bytes(path, tables, sample=20000):
     db = sqlite3.connect(path)
     out = {}
     for t in tables:
-        cur = db.execute(f'SELECT * FROM "{t}" LIMIT {sample}')
+        rows_table = f"{t}_data" if is_view(db, t) else t
+        cur = db.execute(f'SELECT * FROM "{rows_table}" LIMIT {sample}')
         cols = [d[0] for d in cur.description]
         tot, n = [0] * len(cols), 0
         for r in cur:
@@ -153,6 +166,31 @@ def declared_keys():
         for c in d.get("collector", []):
             keys[c["table"]] = k
     return keys
+
+
+def dictionary_columns():
+    """Columns of each collector table that the store keeps through its dictionary (store.h, ColumnSpec):
+    character types, and binary types other than binary(n) with n <= 8 (plus database_name per database)."""
+    import tomllib
+    out = {}
+    for f in sorted(os.listdir(os.path.join(ROOT, "collectors"))):
+        with open(os.path.join(ROOT, "collectors", f), "rb") as fh:
+            d = tomllib.load(fh)
+        cols = []
+        for c in d.get("columns", []):
+            parts = c.split()
+            if "text" in parts[2:]:
+                continue
+            m = re.match(r"(\w+)(?:\((\w+)\))?", parts[1].lower())
+            kind, n = m.group(1), m.group(2)
+            if kind in ("nvarchar", "varchar", "nchar", "char", "xml", "uniqueidentifier", "time", "varbinary") or \
+                    (kind == "binary" and not (n and n.isdigit() and int(n) <= 8)):
+                cols.append(parts[0])
+        if d.get("scope") == "database":
+            cols.append("database_name")
+        for c in d.get("collector", []):
+            out[c["table"]] = cols
+    return out
 
 
 def compact_copy(src, dst, lifetimes=False, change_only=False):
@@ -245,9 +283,26 @@ def truncated_copy(src, dst, cutoff):
     """The store as it was at `cutoff` (a collected_at): what came later removed from every table."""
     shutil.copy(src, dst)
     db = sqlite3.connect(dst)
+    dense = []
     for (t,) in db.execute("SELECT table_name FROM collector_tables").fetchall():
-        db.execute(f'DELETE FROM "{t}" WHERE collected_at > ?', (cutoff,))
+        if is_view(db, t):
+            db.execute(f'DELETE FROM "{t}_data" WHERE snapshot_id IN (SELECT snapshot_id FROM snapshots '
+                       f'WHERE collected_at > ?)', (cutoff,))
+            dense.append(t)
+        elif db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (t,)).fetchone():
+            db.execute(f'DELETE FROM "{t}" WHERE collected_at > ?', (cutoff,))
     db.execute("DELETE FROM snapshots WHERE collected_at > ?", (cutoff,))
+    if dense:
+        # names and handles first seen later: those no row refers to any more
+        refs = []
+        by_table = dictionary_columns()
+        for t in dense:
+            present = {r[0] for r in db.execute(f'SELECT name FROM pragma_table_info("{t}_data")')}
+            for c in by_table.get(t, []):
+                if c in present:
+                    refs.append(f'SELECT "{c}" FROM "{t}_data" WHERE typeof("{c}") = \'integer\'')
+        db.execute(f"CREATE TEMP TABLE kept AS {' UNION '.join(refs)}")
+        db.execute("DELETE FROM dictionary WHERE id NOT IN (SELECT * FROM kept)")
     db.execute("DELETE FROM sql_text WHERE first_seen > ?", (cutoff,))
     db.execute("DELETE FROM collector_runs WHERE started_at > ?", (cutoff,))
     db.commit()
@@ -379,7 +434,8 @@ def main():
         for name, size in sizes.items():
             base = name
             for t in intervals:
-                if name in (t, t + suffix, t + "_by_time", t + suffix + "_by_time"):
+                if name in (t, t + suffix, t + "_by_time", t + suffix + "_by_time", t + "_data",
+                            t + "_data_by_snapshot"):
                     base = t
             if base in intervals and snaps_by_table.get(base):
                 daily = size / snaps_by_table[base] * (86400 / intervals[base])

@@ -97,7 +97,11 @@ const ByMetric kBy[] = {
 
 // Reads rows of top_queries.sql shape, calling f(key, at, creation, metrics, stmt).
 template <class F>
-void scan_plan_rows(Stmt& s, F&& f) {
+void scan_plan_rows(Db* db, Stmt& s, F&& f) {
+    // A SQLite store's row table gives the plan_handle as its dictionary id: the key is made from the handle's
+    // bytes all the same (read once per handle), so that lifetimes sort alike in every store (group_totals).
+    Names names(db);
+    std::unordered_map<std::int64_t, std::uint64_t> handle_keys;
     std::string last_text;
     std::int64_t at = 0;
     Metrics m{};
@@ -108,9 +112,16 @@ void scan_plan_rows(Stmt& s, F&& f) {
             at = store_ticks(at_v).value_or(0);
         }
         const std::int64_t off = s.i64(1);
-        const std::int64_t creation = store_ticks(s.view(5)).value_or(0);
+        const std::int64_t creation = time_value(s, 5).value_or(0);
         // plan_handle identifies the batch's plan, and with it the sql_handle: it is not read per row
-        std::uint64_t key = hash_bytes(s.blob(2));
+        std::uint64_t key;
+        if (s.type(2) == ColType::integer) {
+            auto it = handle_keys.find(s.i64(2));
+            if (it == handle_keys.end()) it = handle_keys.emplace(s.i64(2), hash_bytes(names.bytes(s, 2))).first;
+            key = it->second;
+        } else {
+            key = hash_bytes(s.blob(2));
+        }
         key = hash_mix(key, static_cast<std::uint64_t>(s.i64(3)));
         key = hash_mix(key, static_cast<std::uint64_t>(s.i64(4)));
         // the server-local creation_time (stored UTC = local - offset): stable across a DST change
@@ -158,9 +169,9 @@ PlanScan scan_all_snapshots(Ctx& c) {
     auto observe = observer(d);
     const bool has_full = has_table(c.db, "query_stats_full");
     auto scan_rows = [&](Db* db, const std::string& from, const std::string& to, LifetimeDeltas& into) {
-        Stmt s(db, analysis_sql("top_queries", "rows"));
+        Stmt s(db, analysis_sql(db, "top_queries", "rows", "query_stats"));
         s.bind(":instance", c.instance).bind(":from", from).bind(":to", to);
-        scan_plan_rows(s, observer(into));
+        scan_plan_rows(db, s, observer(into));
     };
     // The minute collector's rows are most of the work. A long window on a store read in this process (SQLite)
     // is read in two halves at once, the later one on a second connection and thread; the halves' lifetimes
@@ -190,9 +201,9 @@ PlanScan scan_all_snapshots(Ctx& c) {
         scan_rows(c.db, c.from, c.to, d);
     }
     if (has_full) {
-        Stmt s(c.db, analysis_sql("top_queries", "rows_full"));
+        Stmt s(c.db, analysis_sql(c.db, "top_queries", "rows_full", "query_stats_full"));
         s.bind(":instance", c.instance).bind(":from", c.from).bind(":to", c.to);
-        scan_plan_rows(s, observe);
+        scan_plan_rows(c.db, s, observe);
     }
     // Baselines: the latest whole-cache snapshot at or before the start (7 days back at most), then the minute
     // collector's rows after it; without a whole-cache snapshot, 24 hours of the minute collector.
@@ -210,14 +221,14 @@ PlanScan scan_all_snapshots(Ctx& c) {
             d.baseline(key, at, m);
         };
         {
-            Stmt s(c.db, analysis_sql("top_queries", "rows"));
+            Stmt s(c.db, analysis_sql(c.db, "top_queries", "rows", "query_stats"));
             s.bind(":instance", c.instance).bind(":from", store_text(start)).bind(":to", store_text(w.from + 1));
-            scan_plan_rows(s, base);
+            scan_plan_rows(c.db, s, base);
         }
         if (full_at) {
-            Stmt s(c.db, analysis_sql("top_queries", "rows_full"));
+            Stmt s(c.db, analysis_sql(c.db, "top_queries", "rows_full", "query_stats_full"));
             s.bind(":instance", c.instance).bind(":from", store_text(*full_at)).bind(":to", store_text(*full_at + 1));
-            scan_plan_rows(s, base);
+            scan_plan_rows(c.db, s, base);
         }
         ps.baseline_note = full_at ? "baselines from the query_stats_full snapshot at " + c.zone.display(*full_at) +
                                          " and the query_stats rows after it"
@@ -252,16 +263,16 @@ PlanScan scan_two_point(Ctx& c, std::string& note) {
                        "plans the first snapshot did not list, are missed)",
                        c.zone.display(*t1), c.zone.display(*t2));
     {
-        Stmt s(c.db, analysis_sql("top_queries", "rows"));
+        Stmt s(c.db, analysis_sql(c.db, "top_queries", "rows", "query_stats"));
         s.bind(":instance", c.instance).bind(":from", store_text(*t2)).bind(":to", store_text(*t2 + 1));
-        scan_plan_rows(s, [&](std::uint64_t key, std::int64_t at, std::int64_t creation, const Metrics& m, Stmt& st) {
+        scan_plan_rows(c.db, s, [&](std::uint64_t key, std::int64_t at, std::int64_t creation, const Metrics& m, Stmt& st) {
             ps.deltas.observe(key, at, creation, m, plan_info(st));
         });
     }
     {
-        Stmt s(c.db, analysis_sql("top_queries", "rows"));
+        Stmt s(c.db, analysis_sql(c.db, "top_queries", "rows", "query_stats"));
         s.bind(":instance", c.instance).bind(":from", store_text(*t1)).bind(":to", store_text(*t1 + 1));
-        scan_plan_rows(s, [&](std::uint64_t key, std::int64_t at, std::int64_t, const Metrics& m, Stmt&) {
+        scan_plan_rows(c.db, s, [&](std::uint64_t key, std::int64_t at, std::int64_t, const Metrics& m, Stmt&) {
             ps.deltas.baseline(key, at, m);
         });
     }

@@ -194,7 +194,8 @@ void requests(Ctx& c) {
         const unsigned source_bit = bit;
         bit <<= 1;
         if (!has_table(c.db, coll)) continue;
-        Stmt s(c.db, analysis_sql("requests", std::string("rows_") + (source_bit == 1 ? "5s" : "1m")));
+        Stmt s(c.db, analysis_sql(c.db, "requests", std::string("rows_") + (source_bit == 1 ? "5s" : "1m"), coll));
+        Names names(c.db);
         s.bind(":instance", c.instance).bind(":from", c.from).bind(":to", c.to);
         std::string last_text;
         std::int64_t at = 0;
@@ -228,7 +229,7 @@ void requests(Ctx& c) {
             }
             const int session = static_cast<int>(s.i64(2));
             const int request = static_cast<int>(s.i64(3));
-            const std::int64_t start = store_ticks(s.view(4)).value_or(0);
+            const std::int64_t start = time_value(s, 4).value_or(0);
             std::uint64_t key = hash_mix(hash_mix(static_cast<std::uint64_t>(session), static_cast<std::uint64_t>(request)),
                                          static_cast<std::uint64_t>(start + s.i64(1) * kTicksPerMinute));
             auto [it, fresh] = reqs.try_emplace(key);
@@ -238,16 +239,16 @@ void requests(Ctx& c) {
                 r.request = request;
                 r.start = start;
                 r.first_seen = at;
-                r.database = s.text(6);
-                r.login = s.text(16);
-                r.host = s.text(17);
-                r.program = s.text(18);
+                r.database = names.text(s, 6);
+                r.login = names.text(s, 16);
+                r.host = names.text(s, 17);
+                r.program = names.text(s, 18);
             }
             r.first_seen = std::min(r.first_seen, at);
             if (at >= r.last_seen) {
                 r.last_seen = at;
                 if (!s.null(19)) r.text_hash = s.i64(19);
-                r.status.assign(s.view(5));
+                r.status.assign(names.text(s, 5));
                 if (!s.null(20)) r.query_hash.assign(s.blob(20));
             } else if (r.text_hash == 0 && !s.null(19)) {
                 r.text_hash = s.i64(19);
@@ -261,7 +262,7 @@ void requests(Ctx& c) {
             r.writes = std::max(r.writes, s.i64(14));
             r.grant = std::max(r.grant, s.i64(15) * 8);
             if (!s.null(8)) {
-                auto wt = s.view(8);
+                auto wt = names.text(s, 8);
                 bool found = false;
                 for (auto& [name, n] : r.waits)
                     if (name == wt) {

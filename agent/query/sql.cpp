@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "agent/core/embedded.h"
+#include "agent/query/time_window.h"
 
 namespace dmvlog::query {
 
@@ -56,6 +57,11 @@ const std::string& analysis_sql(const std::string& file, const std::string& name
     if (s == it->second.end())
         throw std::runtime_error(fmt::format("sql/analysis/{}.sql has no statement '-- name: {}'", file, name));
     return s->second;
+}
+
+const std::string& analysis_sql(Db* db, const std::string& file, const std::string& name, const std::string& table) {
+    if (db->dialect() == "sqlite" && db->has_table(table + "_data")) return analysis_sql(file, name + ".sqlite");
+    return analysis_sql(file, name);
 }
 
 std::map<std::string, std::string> analysis_file(const std::string& file) {
@@ -128,6 +134,33 @@ bool SqliteDb::has_table(const std::string& table) {
     Stmt s(this, "SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = :name");
     s.bind(":name", table);
     return s.step();
+}
+
+std::string_view Names::lookup(std::int64_t id) {
+    auto it = cache_.find(id);
+    if (it != cache_.end()) return it->second;
+    if (!find_) find_ = std::make_unique<Stmt>(db_, "SELECT value FROM dictionary WHERE id = :id");
+    find_->reset();
+    find_->bind(":id", id);
+    std::string value;
+    if (find_->step()) value = find_->type(0) == ColType::blob ? std::string(find_->blob(0)) : find_->text(0);
+    return cache_.emplace(id, std::move(value)).first->second;
+}
+
+std::string_view Names::text(Stmt& s, int i) {
+    return s.type(i) == ColType::integer ? lookup(s.i64(i)) : s.view(i);
+}
+
+std::string_view Names::bytes(Stmt& s, int i) {
+    return s.type(i) == ColType::integer ? lookup(s.i64(i)) : s.blob(i);
+}
+
+std::optional<std::int64_t> time_value(Stmt& s, int i) {
+    switch (s.type(i)) {
+        case ColType::null: return std::nullopt;
+        case ColType::integer: return s.i64(i);
+        default: return store_ticks(s.view(i));
+    }
 }
 
 void tune_for_reading(sqlite3* db) {

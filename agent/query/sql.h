@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 struct sqlite3;
@@ -18,8 +19,16 @@ struct sqlite3_stmt;
 
 namespace dmvlog::query {
 
+class Db;
+
 // The statement NAME of sql/analysis/FILE.sql. Throws std::runtime_error when missing.
 const std::string& analysis_sql(const std::string& file, const std::string& name);
+
+// The statement for this store: "NAME.sqlite" where the store is SQLite and has TABLE's row table
+// (TABLE_data, agent/store/sqlite_layout.h), which that statement reads directly instead of the view TABLE;
+// NAME otherwise. The rows table gives names and handles as dictionary ids and times as ticks: read them with
+// Names and time_value().
+const std::string& analysis_sql(Db* db, const std::string& file, const std::string& name, const std::string& table);
 
 // Every statement of sql/analysis/FILE.sql by name. Throws std::runtime_error when the file is missing.
 std::map<std::string, std::string> analysis_file(const std::string& file);
@@ -110,6 +119,24 @@ public:
 private:
     std::unique_ptr<Cursor> c_;
 };
+
+// Names and handles of a SQLite store's row tables by dictionary id, each read once; a value that is not an id
+// (from a view, or from another store) is returned as it is.
+class Names {
+public:
+    explicit Names(Db* db) : db_(db) {}
+    std::string_view text(Stmt& s, int i);   // "" for NULL
+    std::string_view bytes(Stmt& s, int i);  // "" for NULL
+
+private:
+    std::string_view lookup(std::int64_t id);
+    Db* db_;
+    std::unique_ptr<Stmt> find_;
+    std::unordered_map<std::int64_t, std::string> cache_;
+};
+
+// A time column: ticks as they are, or store text parsed; nullopt for NULL or text that is not a time.
+std::optional<std::int64_t> time_value(Stmt& s, int i);
 
 // Settings for reading a big SQLite store: memory-mapped reads (no copy per page) and a larger page cache.
 void tune_for_reading(sqlite3* db);

@@ -66,7 +66,7 @@ CopyResult copy_store(SqliteStore& from, Store& to, const std::vector<TableSpec>
     sqlite3* db = from.handle();
     for (const auto& spec : tables) {
         {
-            Q has(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+            Q has(db, "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?");
             sqlite3_bind_text(has.get(), 1, spec.name.c_str(), -1, SQLITE_TRANSIENT);
             if (!has.step()) continue;
         }

@@ -1,6 +1,7 @@
 #include "agent/store/sqlite_store.h"
 
 #include "agent/store/schema_files.h"
+#include "agent/store/sqlite_layout.h"
 
 #include <sqlite3.h>
 
@@ -38,7 +39,7 @@ void apply_after_tables(sqlite3* db, const std::string& path) {
             bool ok = true;
             for (const auto& t : b.requires_tables) {
                 sqlite3_stmt* q = nullptr;
-                if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &q,
+                if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?", -1, &q,
                                        nullptr) != SQLITE_OK)
                     throw StoreError(fmt::format("store {}: {}", path, sqlite3_errmsg(db)));
                 sqlite3_bind_text(q, 1, t.c_str(), -1, SQLITE_TRANSIENT);
@@ -56,15 +57,14 @@ void apply_after_tables(sqlite3* db, const std::string& path) {
     }
 }
 
-std::string table_ddl(const TableSpec& t) {
-    std::string ddl = fmt::format("CREATE TABLE IF NOT EXISTS {} (\n    instance TEXT NOT NULL,\n"
-                                  "    collected_at TEXT NOT NULL,\n    utc_offset_minutes INTEGER NOT NULL",
-                                  quote_ident(t.name));
-    for (const auto& c : t.columns) ddl += fmt::format(",\n    {} {}", quote_ident(c.name), sqlite_type(c.storage));
-    ddl += "\n);\n";
-    ddl += fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} (instance, collected_at);\n",
-                       quote_ident(t.name + "_by_time"), quote_ident(t.name));
-    return ddl;
+// The collectors writing to each table (one, as declared today), for the views' snapshot filter.
+std::map<std::string, std::vector<std::string>> collectors_by_table(const std::vector<TableSpec>& tables) {
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& t : tables) {
+        auto& v = out[t.name];
+        if (std::find(v.begin(), v.end(), t.collector) == v.end()) v.push_back(t.collector);
+    }
+    return out;
 }
 
 }  // namespace
@@ -150,9 +150,15 @@ std::string SqliteStore::ddl(const std::vector<TableSpec>& tables) {
         out += m.sql;
         out += "\n";
     }
+    const auto collectors = collectors_by_table(tables);
+    out += "-- names and handles of the collector tables (agent/store/sqlite_layout.h)\n";
+    out += sqlite_layout::kDictionaryDdl;
+    out += "\n";
     for (const auto& t : tables) {
+        if (t.name == kXeTable) continue;   // a core table (schema/sqlite/003_blocking.sql)
         out += fmt::format("-- collector {}\n", t.collector);
-        out += table_ddl(t);
+        out += sqlite_layout::data_ddl(t);
+        out += sqlite_layout::view_ddl(t, collectors.at(t.name));
         out += "\n";
     }
     for (const auto& m : migrations("sqlite")) {
@@ -188,21 +194,44 @@ void SqliteStore::install(const std::vector<TableSpec>& tables) {
             sqlite3_bind_text(ins.get(), 3, m.name.c_str(), -1, SQLITE_TRANSIENT);
             if (sqlite3_step(ins.get()) != SQLITE_DONE) fail("record schema version");
         }
+        const auto collectors = collectors_by_table(tables);
+        exec(sqlite_layout::kDictionaryDdl);
         for (const auto& t : tables) {
-            exec(table_ddl(t));
+            if (t.name == kXeTable) {
+                // The event collectors' table is a core table (schema/sqlite/003_blocking.sql; sqlite_xe.cpp).
+                tables_[t.name] = t;
+                continue;
+            }
+            const std::string data = sqlite_layout::data_table(t.name);
+            auto columns_of = [&](const std::string& table) {
+                std::vector<std::string> out;
+                Stmt info(db_, fmt::format("PRAGMA table_info({})", quote_ident(table)));
+                while (sqlite3_step(info.get()) == SQLITE_ROW)
+                    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info.get(), 1)));
+                return out;
+            };
+            exec(sqlite_layout::data_ddl(t));
             // Columns added to a declaration since the table was created are added to the table.
-            std::vector<std::string> existing;
-            Stmt info(db_, fmt::format("PRAGMA table_info({})", quote_ident(t.name)));
-            while (sqlite3_step(info.get()) == SQLITE_ROW)
-                existing.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(info.get(), 1)));
+            auto existing = columns_of(data);
             std::string column_list;
             for (const auto& c : t.columns) {
                 if (std::find(existing.begin(), existing.end(), c.name) == existing.end())
-                    exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", quote_ident(t.name), quote_ident(c.name),
-                                     sqlite_type(c.storage)));
+                    exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", quote_ident(data), quote_ident(c.name),
+                                     c.dictionary || c.storage == collect::StorageClass::timestamp
+                                         ? "INTEGER"
+                                         : sqlite_type(c.storage)));
                 if (!column_list.empty()) column_list += ", ";
                 column_list += c.name + " " + sqlite_type(c.storage);
             }
+            // A store of the earlier layout (rows with instance and collected_at as text): its rows move.
+            bool earlier_layout = false;
+            {
+                Stmt kind(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+                sqlite3_bind_text(kind.get(), 1, t.name.c_str(), -1, SQLITE_TRANSIENT);
+                earlier_layout = sqlite3_step(kind.get()) == SQLITE_ROW;
+            }
+            if (earlier_layout) exec(sqlite_layout::migrate_sql(t, t.collector, columns_of(t.name)));
+            exec(sqlite_layout::view_ddl(t, collectors.at(t.name)));
             Stmt up(db_,
                     "INSERT INTO collector_tables (table_name, collector, columns, updated_at) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(table_name) DO UPDATE SET collector = excluded.collector, columns = "
@@ -343,15 +372,26 @@ bool SqliteStore::write(const Snapshot& snap, const RunRecord& run) {
                 new_texts.push_back(hash);
             }
         }
+        std::int64_t snapshot_id = 0;
+        {
+            auto* q = prepare_cached("snapshot id", "SELECT snapshot_id FROM snapshots WHERE instance = ? AND "
+                                                    "collector = ? AND collected_at = ?");
+            bind_text(q, 1, snap.instance);
+            bind_text(q, 2, snap.collector);
+            bind_text(q, 3, collected_at);
+            if (sqlite3_step(q) != SQLITE_ROW) fail("find snapshot");
+            snapshot_id = sqlite3_column_int64(q, 0);
+            sqlite3_reset(q);
+        }
         const std::string key = "rows:" + spec.name;
         sqlite3_stmt* ins = nullptr;
         if (auto it = cache_.find(key); it != cache_.end()) {
             ins = it->second;
             sqlite3_reset(ins);
         } else {
-            std::string sql = fmt::format("INSERT INTO {} (instance, collected_at, utc_offset_minutes", quote_ident(spec.name));
+            std::string sql = fmt::format("INSERT INTO {} (snapshot_id", quote_ident(sqlite_layout::data_table(spec.name)));
             for (const auto& c : spec.columns) sql += ", " + quote_ident(c.name);
-            sql += ") VALUES (?, ?, ?";
+            sql += ") VALUES (?";
             for (std::size_t i = 0; i < spec.columns.size(); ++i) sql += ", ?";
             sql += ")";
             ins = prepare_cached(key, sql);
@@ -361,12 +401,17 @@ bool SqliteStore::write(const Snapshot& snap, const RunRecord& run) {
         const int ncols = static_cast<int>(spec.columns.size());
         for (const auto& row : snap.rows) {
             sqlite3_reset(ins);
-            sqlite3_bind_text(ins, 1, snap.instance.data(), static_cast<int>(snap.instance.size()), SQLITE_STATIC);
-            sqlite3_bind_text(ins, 2, collected_at.data(), static_cast<int>(collected_at.size()), SQLITE_STATIC);
-            sqlite3_bind_int(ins, 3, snap.utc_offset_minutes);
+            sqlite3_bind_int64(ins, 1, snapshot_id);
             for (int i = 0; i < ncols; ++i) {
-                if (static_cast<std::size_t>(i) < row.size()) bind_value_static(ins, i + 4, row[static_cast<std::size_t>(i)]);
-                else sqlite3_bind_null(ins, i + 4);
+                const auto& c = spec.columns[static_cast<std::size_t>(i)];
+                if (static_cast<std::size_t>(i) >= row.size()) {
+                    sqlite3_bind_null(ins, i + 2);
+                    continue;
+                }
+                const Value& v = row[static_cast<std::size_t>(i)];
+                if (c.dictionary && !is_null(v)) sqlite3_bind_int64(ins, i + 2, dictionary_id(v));
+                else if (const auto* ts = std::get_if<Timestamp>(&v)) sqlite3_bind_int64(ins, i + 2, ts->utc_ticks);
+                else bind_value_static(ins, i + 2, v);
             }
             if (sqlite3_step(ins) != SQLITE_DONE) fail("insert into " + spec.name);
         }
@@ -376,11 +421,62 @@ bool SqliteStore::write(const Snapshot& snap, const RunRecord& run) {
         exec("COMMIT");
         if (known_texts_.size() + new_texts.size() > kKnownTexts) known_texts_.clear();
         known_texts_.insert(new_texts.begin(), new_texts.end());
+        if (dictionary_.size() + new_dictionary_.size() > kKnownDictionary) dictionary_.clear();
+        dictionary_.merge(new_dictionary_);
+        new_dictionary_.clear();
         return true;
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        new_dictionary_.clear();
         throw;
     }
+}
+
+std::int64_t SqliteStore::dictionary_id(const Value& v) {
+    // The cache key: the value's kind (text or bytes, distinct in the dictionary) and its bytes.
+    dictionary_key_.clear();
+    if (const auto* t = std::get_if<std::string>(&v)) {
+        dictionary_key_ += 't';
+        dictionary_key_ += *t;
+    } else if (const auto* b = std::get_if<Bytes>(&v)) {
+        dictionary_key_ += 'b';
+        dictionary_key_.append(reinterpret_cast<const char*>(b->data()), b->size());
+    } else if (const auto* d = std::get_if<Decimal>(&v)) {
+        dictionary_key_ += 't';
+        dictionary_key_ += d->digits;
+    } else {
+        // a number or a time where a name was declared: kept as text
+        std::string text;
+        if (const auto* i = std::get_if<std::int64_t>(&v)) text = std::to_string(*i);
+        else if (const auto* x = std::get_if<double>(&v)) text = fmt::format("{}", *x);
+        else if (const auto* ts = std::get_if<Timestamp>(&v)) text = format_timestamp(*ts);
+        return dictionary_id(Value{std::move(text)});
+    }
+    if (auto it = dictionary_.find(dictionary_key_); it != dictionary_.end()) return it->second;
+    if (auto it = new_dictionary_.find(dictionary_key_); it != new_dictionary_.end()) return it->second;
+    auto* q = prepare_cached("dictionary find", "SELECT id FROM dictionary WHERE value = ?");
+    auto bind = [&](sqlite3_stmt* st) {
+        if (dictionary_key_[0] == 't')
+            sqlite3_bind_text64(st, 1, dictionary_key_.data() + 1, dictionary_key_.size() - 1, SQLITE_STATIC, SQLITE_UTF8);
+        else
+            sqlite3_bind_blob64(st, 1, dictionary_key_.data() + 1, dictionary_key_.size() - 1, SQLITE_STATIC);
+    };
+    bind(q);
+    std::int64_t id = 0;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        id = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+    } else {
+        sqlite3_reset(q);
+        auto* ins = prepare_cached("dictionary insert", "INSERT INTO dictionary (value) VALUES (?)");
+        bind(ins);
+        if (sqlite3_step(ins) != SQLITE_DONE) fail("insert into dictionary");
+        id = sqlite3_last_insert_rowid(db_);
+        sqlite3_reset(ins);
+    }
+    // Known to this transaction until it commits (a rollback takes new dictionary rows with it).
+    new_dictionary_.emplace(dictionary_key_, id);
+    return id;
 }
 
 void SqliteStore::record_run(const RunRecord& run) {
@@ -432,19 +528,15 @@ PurgeResult SqliteStore::purge(const std::string& collector, const std::string& 
     const std::string cut = format_timestamp(cutoff);
     exec("BEGIN IMMEDIATE");
     try {
-        std::vector<std::pair<std::int64_t, std::pair<std::string, std::string>>> victims;
+        std::vector<std::int64_t> victims;
         {
             auto* s = prepare_cached("purge-find",
-                                     "SELECT snapshot_id, instance, collected_at FROM snapshots WHERE collector = ? AND "
+                                     "SELECT snapshot_id FROM snapshots WHERE collector = ? AND "
                                      "collected_at < ? ORDER BY collected_at LIMIT ?");
             bind_text(s, 1, collector);
             bind_text(s, 2, cut);
             sqlite3_bind_int(s, 3, max_snapshots + 1);
-            while (sqlite3_step(s) == SQLITE_ROW) {
-                victims.push_back({sqlite3_column_int64(s, 0),
-                                   {reinterpret_cast<const char*>(sqlite3_column_text(s, 1)),
-                                    reinterpret_cast<const char*>(sqlite3_column_text(s, 2))}});
-            }
+            while (sqlite3_step(s) == SQLITE_ROW) victims.push_back(sqlite3_column_int64(s, 0));
         }
         if (static_cast<int>(victims.size()) > max_snapshots) {
             out.more = true;
@@ -452,12 +544,11 @@ PurgeResult SqliteStore::purge(const std::string& collector, const std::string& 
         }
         const bool has_table = tables_.count(table) > 0;
         if (!has_table) throw StoreError(fmt::format("store {}: purge of {}: table is not installed", path_, table));
-        for (const auto& [id, key] : victims) {
+        for (const auto id : victims) {
             if (has_table) {
-                auto* d = prepare_cached("purge-rows:" + table, fmt::format("DELETE FROM {} WHERE instance = ? AND collected_at = ?",
-                                                                           quote_ident(table)));
-                bind_text(d, 1, key.first);
-                bind_text(d, 2, key.second);
+                auto* d = prepare_cached("purge-rows:" + table, fmt::format("DELETE FROM {} WHERE snapshot_id = ?",
+                                                                           quote_ident(sqlite_layout::data_table(table))));
+                sqlite3_bind_int64(d, 1, id);
                 if (sqlite3_step(d) != SQLITE_DONE) fail("purge " + table);
                 out.rows += sqlite3_changes(db_);
             }

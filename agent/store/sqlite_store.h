@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "agent/store/store.h"
@@ -75,6 +76,13 @@ private:
     // sql_text). Bounded: forgotten all at once when full.
     static constexpr std::size_t kKnownTexts = 20000;
     std::unordered_set<std::int64_t> known_texts_;
+    // Dictionary ids (names and handles, sqlite_layout.h) this connection has committed, by kind and bytes;
+    // bounded like known_texts_. new_dictionary_: found or added by the transaction in progress.
+    std::int64_t dictionary_id(const Value& v);
+    static constexpr std::size_t kKnownDictionary = 16384;
+    std::unordered_map<std::string, std::int64_t> dictionary_;
+    std::unordered_map<std::string, std::int64_t> new_dictionary_;
+    std::string dictionary_key_;
 };
 
 }  // namespace dmvlog::store

@@ -331,7 +331,7 @@ std::int64_t SqliteStore::rebuild_episodes(const std::string& instance, std::int
     // Request snapshots that saw the blocking live (tables of enabled request collectors only).
     std::vector<std::string> live_tables;
     for (const char* t : {"requests_5s", "requests_1m"}) {
-        auto* s = prepare_cached("xe:table-exists", "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+        auto* s = prepare_cached("xe:table-exists", "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?");
         bind_text(s, 1, t);
         if (sqlite3_step(s) == SQLITE_ROW) live_tables.emplace_back(t);
         sqlite3_reset(s);

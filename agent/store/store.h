@@ -17,6 +17,9 @@ namespace dmvlog::store {
 struct ColumnSpec {
     std::string name;                 // the store column name (NAME or NAME_hash)
     collect::StorageClass storage;
+    // SQLite keeps the value once in the dictionary table and the row its id: names and handles, which repeat
+    // from row to row (docs/design.md, "Store rows"). Binary values of 8 bytes or less stay in the row.
+    bool dictionary = false;
 };
 
 // A collector table: instance, collected_at, utc_offset_minutes, then the declared and derived columns.

@@ -340,11 +340,16 @@ int main(int argc, char** argv) {
             std::int64_t from, to;
             std::vector<std::string> sqls;
         };
+        // The statements the questions read on this store (on SQLite: from the row tables, sql.h).
+        query::SqliteDb statements_of(db);
+        auto sql = [&](const char* file, const char* name, const char* table) {
+            return query::analysis_sql(&statements_of, file, name, table);
+        };
         std::vector<Case> cases = {
             {"top-queries", qs0, qs0 + kDay,
-             {query::analysis_sql("top_queries", "rows"), query::analysis_sql("top_queries", "rows_full")}},
+             {sql("top_queries", "rows", "query_stats"), sql("top_queries", "rows_full", "query_stats_full")}},
             {"requests", day0, day0 + 7 * kDay,
-             {query::analysis_sql("requests", "rows_5s"), query::analysis_sql("requests", "rows_1m")}},
+             {sql("requests", "rows_5s", "requests_5s"), sql("requests", "rows_1m", "requests_1m")}},
         };
         bool ok = true;
         for (const auto& c : cases) {

@@ -17,3 +17,23 @@ SELECT collected_at, utc_offset_minutes, session_id, request_id, start_time, sta
 FROM requests_1m
 WHERE instance = :instance AND collected_at >= :from AND collected_at < :to
 ORDER BY collected_at
+
+-- name: rows_5s.sqlite
+-- rows_5s, on a SQLite store from its row table (agent/store/sqlite_layout.h): names are dictionary ids and
+-- start_time ticks.
+SELECT s.collected_at, s.utc_offset_minutes, r.session_id, r.request_id, r.start_time, r.status, r.database_name,
+       r.blocking_session_id, r.wait_type, r.wait_time, r.cpu_time, r.total_elapsed_time, r.logical_reads, r.reads,
+       r.writes, r.granted_query_memory, r.login_name, r.host_name, r.program_name, r.statement_text_hash, r.query_hash
+FROM snapshots AS s JOIN requests_5s_data AS r ON r.snapshot_id = s.snapshot_id
+WHERE s.collector = 'requests_5s' AND s.instance = :instance AND s.collected_at >= :from AND s.collected_at < :to
+ORDER BY s.collected_at
+
+-- name: rows_1m.sqlite
+-- rows_1m, on a SQLite store from its row table (agent/store/sqlite_layout.h): names are dictionary ids and
+-- start_time ticks.
+SELECT s.collected_at, s.utc_offset_minutes, r.session_id, r.request_id, r.start_time, r.status, r.database_name,
+       r.blocking_session_id, r.wait_type, r.wait_time, r.cpu_time, r.total_elapsed_time, r.logical_reads, r.reads,
+       r.writes, r.granted_query_memory, r.login_name, r.host_name, r.program_name, r.statement_text_hash, r.query_hash
+FROM snapshots AS s JOIN requests_1m_data AS r ON r.snapshot_id = s.snapshot_id
+WHERE s.collector = 'requests_1m' AND s.instance = :instance AND s.collected_at >= :from AND s.collected_at < :to
+ORDER BY s.collected_at

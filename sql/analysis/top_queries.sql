@@ -23,6 +23,24 @@ SELECT collected_at, utc_offset_minutes, plan_handle, statement_start_offset, st
 FROM query_stats_full
 WHERE instance = :instance AND collected_at >= :from AND collected_at < :to
 
+-- name: rows.sqlite
+-- rows, on a SQLite store from its row table (agent/store/sqlite_layout.h): plan_handle is a dictionary id and
+-- creation_time ticks, which the engine takes as they are (a key and a time).
+SELECT s.collected_at, s.utc_offset_minutes, q.plan_handle, q.statement_start_offset, q.statement_end_offset,
+       q.creation_time, q.query_hash, q.query_plan_hash, q.statement_text_hash,
+       q.execution_count, q.total_worker_time, q.total_elapsed_time, q.total_logical_reads, q.total_physical_reads,
+       q.total_logical_writes, q.total_grant_kb, q.total_used_grant_kb, q.total_spills
+FROM snapshots AS s JOIN query_stats_data AS q ON q.snapshot_id = s.snapshot_id
+WHERE s.collector = 'query_stats' AND s.instance = :instance AND s.collected_at >= :from AND s.collected_at < :to
+
+-- name: rows_full.sqlite
+SELECT s.collected_at, s.utc_offset_minutes, q.plan_handle, q.statement_start_offset, q.statement_end_offset,
+       q.creation_time, q.query_hash, q.query_plan_hash, q.statement_text_hash,
+       q.execution_count, q.total_worker_time, q.total_elapsed_time, q.total_logical_reads, q.total_physical_reads,
+       q.total_logical_writes, q.total_grant_kb, q.total_used_grant_kb, q.total_spills
+FROM snapshots AS s JOIN query_stats_full_data AS q ON q.snapshot_id = s.snapshot_id
+WHERE s.collector = 'query_stats_full' AND s.instance = :instance AND s.collected_at >= :from AND s.collected_at < :to
+
 -- name: last_full_snapshot
 -- The latest whole-cache snapshot at or before the window start, within the look-back.
 SELECT max(collected_at)

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <fmt/format.h>
 
 #include "agent/core/time_format.h"
 
@@ -203,8 +204,119 @@ TEST_F(SqliteStoreTest, RunSummariesGivePercentilesAndLastStatus) {
 TEST_F(SqliteStoreTest, DdlPrintsCoreAndCollectorTables) {
     auto ddl = SqliteStore::ddl({spec()});
     EXPECT_NE(ddl.find("CREATE TABLE IF NOT EXISTS snapshots"), std::string::npos);
-    EXPECT_NE(ddl.find("CREATE TABLE IF NOT EXISTS \"requests_test\""), std::string::npos);
+    EXPECT_NE(ddl.find("CREATE TABLE IF NOT EXISTS dictionary"), std::string::npos);
+    EXPECT_NE(ddl.find("CREATE TABLE IF NOT EXISTS \"requests_test_data\""), std::string::npos);
+    EXPECT_NE(ddl.find("CREATE VIEW \"requests_test\""), std::string::npos);
     EXPECT_NE(ddl.find("\"batch_text_hash\" INTEGER"), std::string::npos);
+    EXPECT_NE(ddl.find("\"start_time\" INTEGER"), std::string::npos) << "times are ticks in the rows";
+}
+
+// The same table with names and handles through the dictionary, as table_spec() declares them.
+TableSpec dense_spec() {
+    TableSpec t;
+    t.name = "requests_test";
+    t.collector = "requests_test";
+    t.columns = {{"session_id", collect::StorageClass::integer},
+                 {"wait_type", collect::StorageClass::text, true},
+                 {"start_time", collect::StorageClass::timestamp},
+                 {"plan_handle", collect::StorageClass::blob, true},
+                 {"batch_text_hash", collect::StorageClass::integer}};
+    return t;
+}
+
+TEST_F(SqliteStoreTest, RowsKeepSnapshotIdsTicksAndDictionaryIdsAndTheViewGivesTheValuesBack) {
+    SqliteStore s(path);
+    s.install({dense_spec()});
+    const auto h = text_hash("SELECT 1");
+    for (int k = 0; k < 3; ++k) {
+        auto snap = snapshot(fmt::format("2026-11-23 10:00:0{}.5000000", k));
+        snap.rows = {{Value{std::int64_t{51}}, Value{std::string("LCK_M_X")}, Value{*parse_timestamp("2026-11-23 10:00:00.1234567")},
+                      Value{Bytes(64, 0xAB)}, Value{h}},
+                     {Value{std::int64_t{52}}, Value{std::string("PAGEIOLATCH_SH")}, Value{*parse_timestamp("1900-01-01 00:00:00.0000001")},
+                      Value{Bytes(64, 0xCD)}, Value{}},
+                     {Value{std::int64_t{53}}, Value{}, Value{}, Value{}, Value{}}};
+        ASSERT_TRUE(s.write(snap, run()));
+    }
+    // Stored densely: each name and handle once, rows by snapshot id, times as 100 ns ticks.
+    EXPECT_EQ(count(s, "SELECT count(*) FROM dictionary"), 4);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test_data"), 9);
+    EXPECT_EQ(count(s, "SELECT count(DISTINCT snapshot_id) FROM requests_test_data"), 3);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test_data WHERE typeof(wait_type) = 'integer'"), 6);
+    EXPECT_EQ(count(s, "SELECT start_time FROM requests_test_data WHERE session_id = 51 LIMIT 1"),
+              parse_timestamp("2026-11-23 10:00:00.1234567")->utc_ticks);
+    // The view: the declared shape with the values as they were written.
+    std::string ab64;
+    for (int i = 0; i < 64; ++i) ab64 += "AB";
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE instance = 'prod1' AND utc_offset_minutes = 540"), 9);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE collected_at = '2026-11-23 10:00:01.5000000'"), 3);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE wait_type = 'LCK_M_X' AND "
+                       "start_time = '2026-11-23 10:00:00.1234567' AND plan_handle = x'" + ab64 + "'"),
+              3);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE typeof(plan_handle) = 'blob' AND length(plan_handle) = 64"), 6);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE start_time = '1900-01-01 00:00:00.0000001'"), 3)
+        << "a time before 1970";
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE session_id = 53 AND wait_type IS NULL AND "
+                       "start_time IS NULL AND plan_handle IS NULL AND batch_text_hash IS NULL"),
+              3);
+}
+
+TEST_F(SqliteStoreTest, ANameAddedByAWriteThatFailedIsAddedAgainByTheNextWrite) {
+    SqliteStore s(path);
+    s.install({dense_spec()});
+    ASSERT_EQ(sqlite3_exec(s.handle(),
+                           "CREATE TRIGGER boom BEFORE INSERT ON requests_test_data WHEN NEW.session_id = 99 "
+                           "BEGIN SELECT RAISE(ABORT, 'boom'); END",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    auto snap = snapshot("2026-11-23 10:00:00");
+    snap.rows = {{Value{std::int64_t{51}}, Value{std::string("NEW_WAIT")}, Value{}, Value{}, Value{}},
+                 {Value{std::int64_t{99}}, Value{}, Value{}, Value{}, Value{}}};
+    EXPECT_THROW(s.write(snap, run()), StoreError);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM dictionary"), 0) << "rolled back with the rows";
+    ASSERT_EQ(sqlite3_exec(s.handle(), "DROP TRIGGER boom", nullptr, nullptr, nullptr), SQLITE_OK);
+    snap.rows.pop_back();
+    EXPECT_TRUE(s.write(snap, run()));
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE wait_type = 'NEW_WAIT'"), 1);
+}
+
+TEST_F(SqliteStoreTest, AStoreOfTheEarlierLayoutMovesItsRowsOnInstall) {
+    {
+        // The earlier layout: instance, collected_at and utc_offset_minutes on every row, times as text.
+        SqliteStore s(path);
+        s.install({});
+        const char* old =
+            "CREATE TABLE requests_test (instance TEXT NOT NULL, collected_at TEXT NOT NULL, utc_offset_minutes "
+            "INTEGER NOT NULL, session_id INTEGER, wait_type TEXT, start_time TEXT, plan_handle BLOB);"
+            "CREATE INDEX requests_test_by_time ON requests_test (instance, collected_at);"
+            "INSERT INTO snapshots (instance, collector, collected_at, utc_offset_minutes, row_count, written_at) "
+            "VALUES ('prod1', 'requests_test', '2026-11-23 10:00:00.0000000', 60, 2, '2026-11-23 10:00:01.0000000');"
+            "INSERT INTO requests_test VALUES ('prod1', '2026-11-23 10:00:00.0000000', 60, 51, 'LCK_M_X', "
+            "'2026-11-23 09:59:58.1234567', x'0102');"
+            "INSERT INTO requests_test VALUES ('prod1', '2026-11-23 10:00:00.0000000', 60, 52, NULL, NULL, NULL);"
+            // a row whose snapshot row is missing
+            "INSERT INTO requests_test VALUES ('prod2', '2026-11-23 10:00:05.0000000', 0, 53, 'LCK_M_X', "
+            "'1900-01-01 00:00:00.0000000', NULL);";
+        ASSERT_EQ(sqlite3_exec(s.handle(), old, nullptr, nullptr, nullptr), SQLITE_OK);
+    }
+    SqliteStore s(path);
+    s.install({dense_spec()});
+    EXPECT_EQ(count(s, "SELECT count(*) FROM sqlite_master WHERE name = 'requests_test' AND type = 'view'"), 1);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test_data"), 3);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test"), 3);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE instance = 'prod1' AND utc_offset_minutes = 60 AND "
+                       "collected_at = '2026-11-23 10:00:00.0000000'"),
+              2);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE session_id = 51 AND wait_type = 'LCK_M_X' AND "
+                       "start_time = '2026-11-23 09:59:58.1234567' AND plan_handle = x'0102'"),
+              1);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE instance = 'prod2' AND start_time = "
+                       "'1900-01-01 00:00:00.0000000'"),
+              1)
+        << "a row without its snapshot row gets one";
+    EXPECT_EQ(count(s, "SELECT count(*) FROM dictionary WHERE value = 'LCK_M_X'"), 1);
+    // and the store goes on as usual
+    EXPECT_TRUE(s.write(snapshot("2026-11-23 10:01:00"), run()));
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test"), 5);
 }
 
 TEST_F(SqliteStoreTest, PurgeDeletesOldSnapshotsInSmallStepsAndKeepsTheRest) {
