@@ -60,10 +60,12 @@ long long pg_scalar(PGconn* c, const std::string& sql) {
 }
 
 // The views of a store's schema, by name: SQLite's from sqlite_master, PostgreSQL's from the current schema.
+// The friendly views (schema/sqlite/002_views.sql), not the views of the collector tables' declared shape.
 std::vector<std::string> sqlite_views(sqlite3* db) {
     std::vector<std::string> out;
     sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name", -1, &s, nullptr) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'view' AND name NOT IN "
+                           "(SELECT table_name FROM collector_tables) ORDER BY name", -1, &s, nullptr) != SQLITE_OK)
         return out;
     while (sqlite3_step(s) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
     sqlite3_finalize(s);
