@@ -43,9 +43,13 @@ def checksums(path):
 def earlier_layout_copy(src, dst):
     shutil.copy(src, dst)
     db = sqlite3.connect(dst)
-    for t in collector_tables(db):
+    tables = collector_tables(db)
+    for t in tables:
         db.execute(f'CREATE TABLE "{t}_earlier" AS SELECT * FROM "{t}"')
-        db.execute(f'DROP VIEW "{t}"')
+    # the friendly views (schema/sqlite/002_views.sql) go too: the upgrade creates them again
+    for (v,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
+        db.execute(f'DROP VIEW "{v}"')
+    for t in tables:
         db.execute(f'DROP TABLE "{t}_data"')
         db.execute(f'ALTER TABLE "{t}_earlier" RENAME TO "{t}"')
         db.execute(f'CREATE INDEX "{t}_by_time" ON "{t}" (instance, collected_at)')

@@ -452,6 +452,9 @@ std::int64_t SqliteStore::dictionary_id(const Value& v) {
         else if (const auto* ts = std::get_if<Timestamp>(&v)) text = format_timestamp(*ts);
         return dictionary_id(Value{std::move(text)});
     }
+    // Names (short, repeated on many rows of every snapshot) are remembered; handles (44 - 64 bytes, one per
+    // plan) are looked up in the store each time: the agent's memory stays small (kKnownDictionary).
+    const bool remember = dictionary_key_.size() <= kRememberedBytes;
     if (auto it = dictionary_.find(dictionary_key_); it != dictionary_.end()) return it->second;
     if (auto it = new_dictionary_.find(dictionary_key_); it != new_dictionary_.end()) return it->second;
     auto* q = prepare_cached("dictionary find", "SELECT id FROM dictionary WHERE value = ?");
@@ -475,7 +478,7 @@ std::int64_t SqliteStore::dictionary_id(const Value& v) {
         sqlite3_reset(ins);
     }
     // Known to this transaction until it commits (a rollback takes new dictionary rows with it).
-    new_dictionary_.emplace(dictionary_key_, id);
+    if (remember) new_dictionary_.emplace(dictionary_key_, id);
     return id;
 }
 

@@ -79,7 +79,8 @@ private:
     // Dictionary ids (names and handles, sqlite_layout.h) this connection has committed, by kind and bytes;
     // bounded like known_texts_. new_dictionary_: found or added by the transaction in progress.
     std::int64_t dictionary_id(const Value& v);
-    static constexpr std::size_t kKnownDictionary = 4096;   // about 0.5 MB of handles at most
+    static constexpr std::size_t kKnownDictionary = 4096;
+    static constexpr std::size_t kRememberedBytes = 40;     // values longer than this are not remembered
     std::unordered_map<std::string, std::int64_t> dictionary_;
     std::unordered_map<std::string, std::int64_t> new_dictionary_;
     std::string dictionary_key_;
