@@ -32,6 +32,23 @@ std::int64_t sqlite_bare_insert(const std::string& path, Workload& w) {
         exec(db, "PRAGMA synchronous=NORMAL");
         exec(db, "PRAGMA cache_size=-2048");
         const auto& spec = w.spec();
+        // The table of the declared shape, as a plain logger would keep it (instance, collected_at and
+        // utc_offset_minutes on every row, times as text, with its time index), in place of the store's view.
+        std::string ddl = "DROP VIEW IF EXISTS \"" + spec.name + "\"; CREATE TABLE \"" + spec.name +
+                          "\" (instance TEXT NOT NULL, collected_at TEXT NOT NULL, utc_offset_minutes INTEGER NOT NULL";
+        for (const auto& c : spec.columns) {
+            const char* type = "TEXT";
+            switch (c.storage) {
+                case collect::StorageClass::integer: type = "INTEGER"; break;
+                case collect::StorageClass::real: type = "REAL"; break;
+                case collect::StorageClass::decimal: type = "NUMERIC"; break;
+                case collect::StorageClass::blob: type = "BLOB"; break;
+                default: break;
+            }
+            ddl += ", \"" + c.name + "\" " + type;
+        }
+        ddl += "); CREATE INDEX \"" + spec.name + "_by_time\" ON \"" + spec.name + "\" (instance, collected_at);";
+        exec(db, ddl.c_str());
         std::string sql = "INSERT INTO \"" + spec.name + "\" (instance, collected_at, utc_offset_minutes";
         for (const auto& c : spec.columns) sql += ", \"" + c.name + "\"";
         sql += ") VALUES (?, ?, ?";
