@@ -55,14 +55,20 @@ std::vector<AfterTablesBlock> after_tables_blocks(std::string_view text) {
     return out;
 }
 
-std::string quote_ident(const std::string& name) {
-    std::string out = "\"";
-    for (char c : name) {
-        if (c == '"') out += '"';
+namespace {
+std::string quoted(const std::string& text, char quote) {
+    std::string out(1, quote);
+    for (char c : text) {
+        if (c == quote) out += quote;
         out += c;
     }
-    return out + "\"";
+    return out + quote;
 }
+}  // namespace
+
+std::string quote_ident(const std::string& name) { return quoted(name, '"'); }
+
+std::string quote_literal(const std::string& text) { return quoted(text, '\''); }
 
 std::string now_text() {
     auto ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count() / 100;

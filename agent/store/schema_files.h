@@ -35,6 +35,9 @@ std::vector<AfterTablesBlock> after_tables_blocks(std::string_view text);
 // "name" with embedded quotes doubled (SQLite and PostgreSQL alike).
 std::string quote_ident(const std::string& name);
 
+// 'text' with embedded quotes doubled: a string literal (SQLite and PostgreSQL alike).
+std::string quote_literal(const std::string& text);
+
 // The store's clock as store text (UTC "YYYY-MM-DD HH:MM:SS.fffffff").
 std::string now_text();
 

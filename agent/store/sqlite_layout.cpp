@@ -22,15 +22,6 @@ const char* data_type(const ColumnSpec& c) {
     return "TEXT";
 }
 
-std::string sql_literal(const std::string& s) {
-    std::string out = "'";
-    for (char ch : s) {
-        if (ch == '\'') out += '\'';
-        out += ch;
-    }
-    return out + "'";
-}
-
 }  // namespace
 
 std::string data_table(const std::string& table) { return table + "_data"; }
@@ -71,7 +62,7 @@ std::string view_ddl(const TableSpec& t, const std::vector<std::string>& collect
         out += fmt::format(",\n       {} AS {}", expr, quote_ident(c.name));
     }
     std::string in;
-    for (const auto& name : collectors) in += (in.empty() ? "" : ", ") + sql_literal(name);
+    for (const auto& name : collectors) in += (in.empty() ? "" : ", ") + quote_literal(name);
     out += fmt::format("\nFROM {} AS d JOIN snapshots AS s ON s.snapshot_id = d.snapshot_id", quote_ident(data_table(t.name)));
     if (!in.empty()) out += fmt::format(" AND s.collector IN ({})", in);
     out += ";\n";
@@ -86,10 +77,11 @@ std::string migrate_sql(const TableSpec& t, const std::string& collector, const 
     out += fmt::format("INSERT OR IGNORE INTO snapshots (instance, collector, collected_at, utc_offset_minutes, row_count, "
                        "written_at)\nSELECT instance, {0}, collected_at, max(utc_offset_minutes), count(*), {1} FROM {2} "
                        "GROUP BY instance, collected_at;\n",
-                       sql_literal(collector), sql_literal(now_text()), old);
+                       quote_literal(collector), quote_literal(now_text()), old);
     for (const auto& c : t.columns)
         if (c.dictionary && has(c.name))
-            out += fmt::format("INSERT OR IGNORE INTO dictionary (value) SELECT DISTINCT {0} FROM {1} WHERE {0} IS NOT NULL;\n",
+            out += fmt::format("INSERT OR IGNORE INTO dictionary (value, last_used) SELECT DISTINCT {0}, "
+                               "CAST(julianday('now') - 2440587.5 AS INTEGER) FROM {1} WHERE {0} IS NOT NULL;\n",
                                quote_ident(c.name), old);
     std::string cols = "snapshot_id", vals = "s.snapshot_id";
     for (const auto& c : t.columns) {
@@ -102,7 +94,7 @@ std::string migrate_sql(const TableSpec& t, const std::string& collector, const 
     }
     out += fmt::format("INSERT INTO {} ({})\nSELECT {} FROM {} AS o JOIN snapshots AS s ON s.instance = o.instance "
                        "AND s.collector = {} AND s.collected_at = o.collected_at ORDER BY o.rowid;\n",
-                       quote_ident(data_table(t.name)), cols, vals, old, sql_literal(collector));
+                       quote_ident(data_table(t.name)), cols, vals, old, quote_literal(collector));
     out += fmt::format("DROP TABLE {};\n", old);
     return out;
 }

@@ -20,7 +20,8 @@ namespace dmvlog::store::sqlite_layout {
 inline constexpr const char* kDictionaryDdl =
     "CREATE TABLE IF NOT EXISTS dictionary (\n"
     "    id    INTEGER PRIMARY KEY,\n"
-    "    value NOT NULL UNIQUE       -- text or blob, each distinct value once\n"
+    "    value     NOT NULL UNIQUE,  -- text or blob, each distinct value once\n"
+    "    last_used INTEGER           -- the day (since 1970-01-01, UTC) a row last referred to it\n"
     ");\n";
 
 // "NAME_data".

@@ -422,7 +422,7 @@ bool SqliteStore::write(const Snapshot& snap, const RunRecord& run) {
         if (known_texts_.size() + new_texts.size() > kKnownTexts) known_texts_.clear();
         known_texts_.insert(new_texts.begin(), new_texts.end());
         if (dictionary_.size() + new_dictionary_.size() > kKnownDictionary) dictionary_.clear();
-        dictionary_.merge(new_dictionary_);
+        for (auto& [k, v] : new_dictionary_) dictionary_.insert_or_assign(k, v);
         new_dictionary_.clear();
         return true;
     } catch (...) {
@@ -454,10 +454,24 @@ std::int64_t SqliteStore::dictionary_id(const Value& v) {
     }
     // Names (short, repeated on many rows of every snapshot) are remembered; handles (44 - 64 bytes, one per
     // plan) are looked up in the store each time: the agent's memory stays small (kKnownDictionary).
+    // Each entry's last_used day is set at most once a day per entry; dictionary_gc() goes by it.
+    const std::int64_t today = agent_day();
     const bool remember = dictionary_key_.size() <= kRememberedBytes;
-    if (auto it = dictionary_.find(dictionary_key_); it != dictionary_.end()) return it->second;
-    if (auto it = new_dictionary_.find(dictionary_key_); it != new_dictionary_.end()) return it->second;
-    auto* q = prepare_cached("dictionary find", "SELECT id FROM dictionary WHERE value = ?");
+    auto stamp = [&](std::int64_t id) {
+        auto* u = prepare_cached("dictionary used", "UPDATE dictionary SET last_used = ? WHERE id = ?");
+        sqlite3_bind_int64(u, 1, today);
+        sqlite3_bind_int64(u, 2, id);
+        if (sqlite3_step(u) != SQLITE_DONE) fail("update dictionary");
+        sqlite3_reset(u);
+    };
+    if (auto it = new_dictionary_.find(dictionary_key_); it != new_dictionary_.end()) return it->second.id;
+    if (auto it = dictionary_.find(dictionary_key_); it != dictionary_.end()) {
+        if (it->second.used_day == today) return it->second.id;
+        stamp(it->second.id);
+        new_dictionary_.emplace(dictionary_key_, Known{it->second.id, today});
+        return it->second.id;
+    }
+    auto* q = prepare_cached("dictionary find", "SELECT id, last_used FROM dictionary WHERE value = ?");
     auto bind = [&](sqlite3_stmt* st) {
         if (dictionary_key_[0] == 't')
             sqlite3_bind_text64(st, 1, dictionary_key_.data() + 1, dictionary_key_.size() - 1, SQLITE_STATIC, SQLITE_UTF8);
@@ -468,18 +482,64 @@ std::int64_t SqliteStore::dictionary_id(const Value& v) {
     std::int64_t id = 0;
     if (sqlite3_step(q) == SQLITE_ROW) {
         id = sqlite3_column_int64(q, 0);
+        const bool stale = sqlite3_column_type(q, 1) == SQLITE_NULL || sqlite3_column_int64(q, 1) != today;
         sqlite3_reset(q);
+        if (stale) stamp(id);
     } else {
         sqlite3_reset(q);
-        auto* ins = prepare_cached("dictionary insert", "INSERT INTO dictionary (value) VALUES (?)");
+        auto* ins = prepare_cached("dictionary insert", "INSERT INTO dictionary (value, last_used) VALUES (?, ?)");
         bind(ins);
+        sqlite3_bind_int64(ins, 2, today);
         if (sqlite3_step(ins) != SQLITE_DONE) fail("insert into dictionary");
         id = sqlite3_last_insert_rowid(db_);
         sqlite3_reset(ins);
     }
     // Known to this transaction until it commits (a rollback takes new dictionary rows with it).
-    if (remember) new_dictionary_.emplace(dictionary_key_, id);
+    if (remember) new_dictionary_.emplace(dictionary_key_, Known{id, today});
     return id;
+}
+
+std::int64_t SqliteStore::agent_day() const {
+    if (day_override_) return *day_override_;
+    const auto ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count() / 100;
+    return ticks / kTicksPerDay;
+}
+
+std::int64_t SqliteStore::dictionary_gc() {
+    // An entry no row refers to any more: last used two days or more before the day of the oldest snapshot the
+    // store still holds. Every row was written at or after its snapshot's time (a day of clock skew allowed),
+    // and stamps its entries' day when written, so no remaining row can refer to such an entry.
+    std::int64_t oldest_day = 0;
+    {
+        auto* s = prepare_cached("gc oldest", "SELECT min(collected_at) FROM snapshots");
+        const bool any = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL;
+        std::optional<Timestamp> oldest;
+        if (any) oldest = parse_timestamp(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+        sqlite3_reset(s);
+        if (!oldest) return 0;   // no snapshots: nothing is known about what rows might hold
+        oldest_day = oldest->utc_ticks / kTicksPerDay;
+    }
+    std::int64_t deleted = 0;
+    for (;;) {
+        exec("BEGIN IMMEDIATE");
+        try {
+            auto* d = prepare_cached("gc delete", "DELETE FROM dictionary WHERE id IN (SELECT id FROM dictionary "
+                                                  "WHERE last_used < ? LIMIT 2000)");
+            sqlite3_bind_int64(d, 1, oldest_day - 2);
+            if (sqlite3_step(d) != SQLITE_DONE) fail("clean the dictionary");
+            const auto n = sqlite3_changes(db_);
+            sqlite3_reset(d);
+            exec("COMMIT");
+            deleted += n;
+            if (n < 2000) break;
+        } catch (...) {
+            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+            throw;
+        }
+    }
+    if (deleted > 0) dictionary_.clear();   // remembered ids may be gone
+    return deleted;
 }
 
 void SqliteStore::record_run(const RunRecord& run) {
@@ -565,6 +625,11 @@ PurgeResult SqliteStore::purge(const std::string& collector, const std::string& 
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
+    }
+    // Once a day, when a retention pass is through: names and handles no row refers to any more.
+    if (!out.more && out.snapshots > 0 && last_gc_day_ != agent_day()) {
+        last_gc_day_ = agent_day();
+        out.dictionary = dictionary_gc();
     }
     return out;
 }

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -54,6 +55,8 @@ public:
     static std::string ddl(const std::vector<TableSpec>& tables);
 
     sqlite3* handle() { return db_; }
+    // Tests: the agent's day (days since 1970-01-01 UTC) as the dictionary stamps it.
+    void set_day_for_test(std::int64_t day) { day_override_ = day; }
     const std::string& path() const { return path_; }
 
 private:
@@ -81,9 +84,19 @@ private:
     std::int64_t dictionary_id(const Value& v);
     static constexpr std::size_t kKnownDictionary = 4096;
     static constexpr std::size_t kRememberedBytes = 40;     // values longer than this are not remembered
-    std::unordered_map<std::string, std::int64_t> dictionary_;
-    std::unordered_map<std::string, std::int64_t> new_dictionary_;
+    struct Known {
+        std::int64_t id;
+        std::int64_t used_day;   // the last_used day this connection set (or found)
+    };
+    std::unordered_map<std::string, Known> dictionary_;
+    std::unordered_map<std::string, Known> new_dictionary_;
     std::string dictionary_key_;
+    // Deletes the dictionary entries no row can refer to any more (in batches); returns how many.
+    std::int64_t dictionary_gc();
+    // Days since 1970-01-01 of the agent's clock (UTC), or the day set for a test.
+    std::int64_t agent_day() const;
+    std::optional<std::int64_t> day_override_;
+    std::int64_t last_gc_day_ = -1;
 };
 
 }  // namespace dmvlog::store

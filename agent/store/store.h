@@ -76,6 +76,7 @@ struct PurgeResult {
     std::int64_t rows = 0;
     std::int64_t runs = 0;
     bool more = false;   // more snapshots older than the cutoff remain
+    std::int64_t dictionary = 0;   // SQLite: names and handles deleted that no row referred to any more
 };
 
 class Store {

@@ -245,6 +245,9 @@ void Writer::loop() {
                     spdlog::info("retention: {} purged {} snapshot(s), {} row(s), {} run record(s) older than {}",
                                  item.purge->collector, total.snapshots, total.rows, total.runs,
                                  format_timestamp(item.purge->cutoff));
+                if (purged.dictionary > 0)
+                    spdlog::info("retention: {} name(s) and handle(s) no row refers to any more deleted from the "
+                                 "dictionary", purged.dictionary);
             }
             if (drained()) drained_.notify_all();
             continue;

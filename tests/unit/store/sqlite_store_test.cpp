@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <optional>
 #include <fmt/format.h>
 
 #include "agent/core/time_format.h"
@@ -279,6 +280,42 @@ TEST_F(SqliteStoreTest, ANameAddedByAWriteThatFailedIsAddedAgainByTheNextWrite) 
     EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE wait_type = 'NEW_WAIT'"), 1);
 }
 
+TEST_F(SqliteStoreTest, RetentionDeletesTheNamesAndHandlesNoRowRefersToAnyMore) {
+    SqliteStore s(path);
+    s.install({dense_spec()});
+    auto day = [](const char* d) { return parse_timestamp(d)->utc_ticks / kTicksPerDay; };
+    auto row = [](std::int64_t session, const char* wait, std::optional<std::uint8_t> handle) {
+        return Row{Value{session}, Value{std::string(wait)}, Value{},
+                   handle ? Value{Bytes(64, *handle)} : Value{}, Value{}};
+    };
+    s.set_day_for_test(day("2026-01-01"));
+    auto jan = snapshot("2026-01-01 10:00:00");
+    jan.rows = {row(51, "OLD_WAIT", 0x01), row(52, "SHARED_WAIT", std::nullopt)};
+    ASSERT_TRUE(s.write(jan, run()));
+    s.set_day_for_test(day("2026-06-01"));
+    auto jun = snapshot("2026-06-01 10:00:00");
+    jun.rows = {row(53, "SHARED_WAIT", std::nullopt), row(54, "NEW_WAIT", 0x02)};
+    ASSERT_TRUE(s.write(jun, run()));
+    EXPECT_EQ(count(s, "SELECT count(*) FROM dictionary"), 5);
+
+    // Retention removes January; what only January's rows used goes from the dictionary with them.
+    auto r = s.purge("requests_test", "requests_test", *parse_timestamp("2026-03-01 00:00:00"), 20);
+    EXPECT_EQ(r.snapshots, 1);
+    EXPECT_EQ(r.dictionary, 2) << "OLD_WAIT and the handle 0x0101...";
+    EXPECT_EQ(count(s, "SELECT count(*) FROM dictionary WHERE value IN ('SHARED_WAIT', 'NEW_WAIT')"), 2);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM dictionary"), 3);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE wait_type IN ('SHARED_WAIT', 'NEW_WAIT')"), 2);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE plan_handle IS NOT NULL"), 1);
+
+    // A name that went comes back as a new entry (the connection forgot the old id).
+    s.set_day_for_test(day("2026-06-02"));
+    auto later = snapshot("2026-06-02 10:00:00");
+    later.rows = {row(55, "OLD_WAIT", 0x01)};
+    ASSERT_TRUE(s.write(later, run()));
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE wait_type = 'OLD_WAIT' AND length(plan_handle) = 64"), 1);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test WHERE wait_type IS NULL"), 0) << "no row refers to a deleted entry";
+}
+
 TEST_F(SqliteStoreTest, AStoreOfTheEarlierLayoutMovesItsRowsOnInstall) {
     {
         // The earlier layout: instance, collected_at and utc_offset_minutes on every row, times as text.
@@ -314,6 +351,8 @@ TEST_F(SqliteStoreTest, AStoreOfTheEarlierLayoutMovesItsRowsOnInstall) {
               1)
         << "a row without its snapshot row gets one";
     EXPECT_EQ(count(s, "SELECT count(*) FROM dictionary WHERE value = 'LCK_M_X'"), 1);
+    EXPECT_EQ(count(s, "SELECT count(*) FROM dictionary WHERE last_used IS NULL"), 0)
+        << "moved names count as used on the day of the move";
     // and the store goes on as usual
     EXPECT_TRUE(s.write(snapshot("2026-11-23 10:01:00"), run()));
     EXPECT_EQ(count(s, "SELECT count(*) FROM requests_test"), 5);
