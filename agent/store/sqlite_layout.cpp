@@ -42,8 +42,14 @@ std::string ticks_of_text(const std::string& x) {
 std::string data_ddl(const TableSpec& t) {
     const std::string data = data_table(t.name);
     std::string ddl = fmt::format("CREATE TABLE IF NOT EXISTS {} (\n    snapshot_id INTEGER NOT NULL", quote_ident(data));
-    for (const auto& c : t.columns) ddl += fmt::format(",\n    {} {}", quote_ident(c.name), data_type(c));
-    ddl += "\n);\n";
+    std::string note = "snapshots.snapshot_id";
+    for (const auto& c : t.columns) {
+        ddl += fmt::format(",{}\n    {} {}", note.empty() ? "" : "  -- " + note, quote_ident(c.name), data_type(c));
+        note = c.dictionary ? "dictionary.id"
+               : c.storage == collect::StorageClass::timestamp ? "100 ns ticks since 1970-01-01 UTC"
+                                                                : "";
+    }
+    ddl += (note.empty() ? "" : "   -- " + note) + "\n);\n";
     ddl += fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} (snapshot_id);\n", quote_ident(data + "_by_snapshot"),
                        quote_ident(data));
     return ddl;
