@@ -7,9 +7,7 @@
 
 namespace dmvlog::store::sqlite_layout {
 
-namespace {
-
-const char* data_type(const ColumnSpec& c) {
+const char* column_type(const ColumnSpec& c) {
     if (c.dictionary) return "INTEGER";
     switch (c.storage) {
         case collect::StorageClass::integer: return "INTEGER";
@@ -21,8 +19,6 @@ const char* data_type(const ColumnSpec& c) {
     }
     return "TEXT";
 }
-
-}  // namespace
 
 std::string data_table(const std::string& table) { return table + "_data"; }
 
@@ -44,7 +40,7 @@ std::string data_ddl(const TableSpec& t) {
     std::string ddl = fmt::format("CREATE TABLE IF NOT EXISTS {} (\n    snapshot_id INTEGER NOT NULL", quote_ident(data));
     std::string note = "snapshots.snapshot_id";
     for (const auto& c : t.columns) {
-        ddl += fmt::format(",{}\n    {} {}", note.empty() ? "" : "  -- " + note, quote_ident(c.name), data_type(c));
+        ddl += fmt::format(",{}\n    {} {}", note.empty() ? "" : "  -- " + note, quote_ident(c.name), column_type(c));
         note = c.dictionary ? "dictionary.id"
                : c.storage == collect::StorageClass::timestamp ? "100 ns ticks since 1970-01-01 UTC"
                                                                 : "";

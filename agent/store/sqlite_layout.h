@@ -24,6 +24,9 @@ inline constexpr const char* kDictionaryDdl =
     "    last_used INTEGER           -- the day (since 1970-01-01, UTC) a row last referred to it\n"
     ");\n";
 
+// The SQLite type of a column in NAME_data: INTEGER for dictionary ids and ticks, else by its storage class.
+const char* column_type(const ColumnSpec& c);
+
 // "NAME_data".
 std::string data_table(const std::string& table);
 

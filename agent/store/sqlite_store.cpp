@@ -217,9 +217,7 @@ void SqliteStore::install(const std::vector<TableSpec>& tables) {
             for (const auto& c : t.columns) {
                 if (std::find(existing.begin(), existing.end(), c.name) == existing.end())
                     exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", quote_ident(data), quote_ident(c.name),
-                                     c.dictionary || c.storage == collect::StorageClass::timestamp
-                                         ? "INTEGER"
-                                         : sqlite_type(c.storage)));
+                                     sqlite_layout::column_type(c)));
                 if (!column_list.empty()) column_list += ", ";
                 column_list += c.name + " " + sqlite_type(c.storage);
             }
@@ -358,6 +356,8 @@ bool SqliteStore::write(const Snapshot& snap, const RunRecord& run) {
             exec("COMMIT");
             return false;
         }
+        // The snapshot's id: the row just inserted, or for a later part the row its first part made.
+        std::int64_t snapshot_id = extended ? 0 : sqlite3_last_insert_rowid(db_);
         // Text this connection has already committed is not inserted again (nothing deletes from sql_text).
         std::vector<std::int64_t> new_texts;
         if (!snap.texts.empty()) {
@@ -372,8 +372,7 @@ bool SqliteStore::write(const Snapshot& snap, const RunRecord& run) {
                 new_texts.push_back(hash);
             }
         }
-        std::int64_t snapshot_id = 0;
-        {
+        if (extended) {
             auto* q = prepare_cached("snapshot id", "SELECT snapshot_id FROM snapshots WHERE instance = ? AND "
                                                     "collector = ? AND collected_at = ?");
             bind_text(q, 1, snap.instance);
@@ -399,6 +398,7 @@ bool SqliteStore::write(const Snapshot& snap, const RunRecord& run) {
         // Values are bound without a copy: each row is stepped before its values go out of scope, and every
         // parameter is bound again for the next row.
         const int ncols = static_cast<int>(spec.columns.size());
+        const std::int64_t today = agent_day();   // the day dictionary entries are stamped with
         for (const auto& row : snap.rows) {
             sqlite3_reset(ins);
             sqlite3_bind_int64(ins, 1, snapshot_id);
@@ -409,7 +409,7 @@ bool SqliteStore::write(const Snapshot& snap, const RunRecord& run) {
                     continue;
                 }
                 const Value& v = row[static_cast<std::size_t>(i)];
-                if (c.dictionary && !is_null(v)) sqlite3_bind_int64(ins, i + 2, dictionary_id(v));
+                if (c.dictionary && !is_null(v)) sqlite3_bind_int64(ins, i + 2, dictionary_id(v, today));
                 else if (const auto* ts = std::get_if<Timestamp>(&v)) sqlite3_bind_int64(ins, i + 2, ts->utc_ticks);
                 else bind_value_static(ins, i + 2, v);
             }
@@ -432,7 +432,7 @@ bool SqliteStore::write(const Snapshot& snap, const RunRecord& run) {
     }
 }
 
-std::int64_t SqliteStore::dictionary_id(const Value& v) {
+std::int64_t SqliteStore::dictionary_id(const Value& v, std::int64_t today) {
     // The cache key: the value's kind (text or bytes, distinct in the dictionary) and its bytes.
     dictionary_key_.clear();
     if (const auto* t = std::get_if<std::string>(&v)) {
@@ -450,12 +450,11 @@ std::int64_t SqliteStore::dictionary_id(const Value& v) {
         if (const auto* i = std::get_if<std::int64_t>(&v)) text = std::to_string(*i);
         else if (const auto* x = std::get_if<double>(&v)) text = fmt::format("{}", *x);
         else if (const auto* ts = std::get_if<Timestamp>(&v)) text = format_timestamp(*ts);
-        return dictionary_id(Value{std::move(text)});
+        return dictionary_id(Value{std::move(text)}, today);
     }
     // Names (short, repeated on many rows of every snapshot) are remembered; handles (44 - 64 bytes, one per
     // plan) are looked up in the store each time: the agent's memory stays small (kKnownDictionary).
     // Each entry's last_used day is set at most once a day per entry; dictionary_gc() goes by it.
-    const std::int64_t today = agent_day();
     const bool remember = dictionary_key_.size() <= kRememberedBytes;
     auto stamp = [&](std::int64_t id) {
         auto* u = prepare_cached("dictionary used", "UPDATE dictionary SET last_used = ? WHERE id = ?");

@@ -81,7 +81,8 @@ private:
     std::unordered_set<std::int64_t> known_texts_;
     // Dictionary ids (names and handles, sqlite_layout.h) this connection has committed, by kind and bytes;
     // bounded like known_texts_. new_dictionary_: found or added by the transaction in progress.
-    std::int64_t dictionary_id(const Value& v);
+    // today: the agent_day() the write stamps its entries with.
+    std::int64_t dictionary_id(const Value& v, std::int64_t today);
     static constexpr std::size_t kKnownDictionary = 4096;
     static constexpr std::size_t kRememberedBytes = 40;     // values longer than this are not remembered
     struct Known {
